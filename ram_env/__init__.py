@@ -1,0 +1,59 @@
+"""ram-env: the Recurrent Attention Model's glimpse tasks (Mnih et al., 2014) as Gymnasium environments.
+
+``import ram_env`` registers the paper's tasks::
+
+    import gymnasium as gym
+    import ram_env  # noqa: F401
+
+    env = gym.make("GlimpseMNIST-v0")                      # one episode at a time
+    envs = gym.make_vec("GlimpseMNIST-v0", num_envs=256)   # natively batched
+"""
+
+from __future__ import annotations
+
+from gymnasium.envs.registration import register
+
+from ram_env.datasets import Dataset, load_dataset
+from ram_env.episodes import GlimpseTask
+from ram_env.glimpse_env import GlimpseEnv
+from ram_env.glimpse_vector_env import GlimpseVectorEnv
+from ram_env.idx import IDXFormatError, read_idx
+from ram_env.retina import glimpse
+
+__all__ = [
+    "ENV_IDS",
+    "PAPER_ERRORS",
+    "Dataset",
+    "GlimpseEnv",
+    "GlimpseTask",
+    "GlimpseVectorEnv",
+    "IDXFormatError",
+    "glimpse",
+    "load_dataset",
+    "read_idx",
+]
+__version__ = "0.1.0"
+
+# The paper's settings of each task (DESIGN.md); every one can be overridden by keyword.
+_TASKS = {
+    "GlimpseMNIST-v0": dict(canvas_size=28, n_glimpses=6, glimpse_size=8, n_scales=1),
+    "GlimpseTranslatedMNIST-v0": dict(canvas_size=60, n_glimpses=8, glimpse_size=12, n_scales=3),
+    "GlimpseClutteredMNIST-v0": dict(canvas_size=60, n_clutter=4, n_glimpses=8, glimpse_size=12, n_scales=3),
+    "GlimpseClutteredMNIST100-v0": dict(canvas_size=100, n_clutter=8, n_glimpses=8, glimpse_size=12, n_scales=4),
+}
+ENV_IDS = tuple(_TASKS)
+# The paper's best test error (%) at the registered number of glimpses.
+PAPER_ERRORS = {
+    "GlimpseMNIST-v0": 1.12,
+    "GlimpseTranslatedMNIST-v0": 1.20,
+    "GlimpseClutteredMNIST-v0": 4.04,
+    "GlimpseClutteredMNIST100-v0": 8.0,
+}
+
+for _env_id, _kwargs in _TASKS.items():
+    register(
+        id=_env_id,
+        entry_point="ram_env.glimpse_env:GlimpseEnv",
+        vector_entry_point="ram_env.glimpse_vector_env:GlimpseVectorEnv",
+        kwargs=_kwargs,
+    )
