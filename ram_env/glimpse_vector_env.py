@@ -70,8 +70,11 @@ class GlimpseVectorEnv(VectorEnv):
         self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """Start new episodes in every env, or in those of ``options["reset_mask"]``."""
-        super().reset(seed=seed)
         n, episodes = self.num_envs, self._episodes
+        seeds = None if seed is None else np.asarray(seed, dtype=np.int64)
+        if seeds is not None and seeds.shape not in ((), (n,)):
+            raise ValueError(f"seed must be an int or {n} ints, got {seed!r}")
+        super().reset(seed=None if seeds is None else int(seeds.reshape(-1)[0]))
         options = options or {}
         mask = options.get("reset_mask")
         if mask is not None:
@@ -81,12 +84,8 @@ class GlimpseVectorEnv(VectorEnv):
                     f"options['reset_mask'] must be a bool array of shape ({n},) with a True, got {mask!r}"
                 )
         ids = None if mask is None or mask.all() else np.flatnonzero(mask)
-        if seed is not None:
-            seeds = np.asarray(seed, dtype=np.int64)
-            if seeds.ndim == 0:
-                seeds = seeds + np.arange(n)
-            if seeds.shape != (n,):
-                raise ValueError(f"seed must be an int or {n} ints, got {seed!r}")
+        if seeds is not None:
+            seeds = seeds + np.arange(n) if seeds.ndim == 0 else seeds
             episodes.seed(seeds if ids is None else seeds[ids], ids)
         elif not self._started:
             episodes.seed(self.np_random.integers(0, 2**63 - 1, size=n))

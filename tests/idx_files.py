@@ -1,0 +1,35 @@
+"""Writers of MNIST-format IDX files for the tests."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+
+from ram_env.datasets import VALID_SIZE
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """An IDX file's bytes for a uint8 array."""
+    header = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
+    return header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+
+
+def write_dataset(folder: Path, n_train: int = VALID_SIZE + 40, n_test: int = 30, compress: bool = True) -> Path:
+    """Write four MNIST-format files of random 28x28 images with labels 0..9; return the folder."""
+    rng = np.random.default_rng(0)
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = {
+        "train-images-idx3-ubyte": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "train-labels-idx1-ubyte": (np.arange(n_train) % 10).astype(np.uint8),
+        "t10k-images-idx3-ubyte": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        "t10k-labels-idx1-ubyte": (np.arange(n_test) % 10).astype(np.uint8),
+    }
+    for name, array in arrays.items():
+        data = idx_bytes(array)
+        if compress:
+            (folder / (name + ".gz")).write_bytes(gzip.compress(data, compresslevel=1))
+        else:
+            (folder / name).write_bytes(data)
+    return folder
