@@ -1,0 +1,76 @@
+"""Hooks into ``learn``: the base callback, and the one that keeps a run directory (TensorBoard scalars,
+metrics file, checkpoints)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+__all__ = ["RunDirectoryCallback", "TrainingCallback"]
+
+
+class TrainingCallback:
+    """Does nothing; subclasses override what they need. ``agent.num_timesteps`` is the global step."""
+
+    def on_training_start(self, agent: Any) -> None:
+        """Called once when ``learn`` starts (or resumes)."""
+
+    def on_log(self, agent: Any, scalars: dict[str, float]) -> None:
+        """Training figures averaged over the epoch so far (losses, reward, learning rate, speed)."""
+
+    def on_epoch_end(self, agent: Any, record: dict[str, float]) -> None:
+        """An epoch is done (``agent.epoch`` counts it); ``record`` has its figures and ``valid_error``."""
+
+
+class RunDirectoryCallback(TrainingCallback):
+    """Keeps a run directory up to date.
+
+    - ``tensorboard/``: scalars ``losses/*``, ``charts/*`` (reward, learning rate, glimpses/s, images/s)
+      and ``eval/valid_error``, against env steps;
+    - ``metrics.jsonl``: one JSON line per epoch;
+    - ``checkpoints/latest.pt`` after every epoch and ``checkpoints/best.pt`` when the validation error
+      is the lowest so far, both written atomically and loadable with ``agents.load``.
+
+    Args:
+        run_dir: the run directory.
+        tensorboard_dir: where the TensorBoard events go (default ``run_dir / "tensorboard"``).
+    """
+
+    def __init__(self, run_dir: str | Path, tensorboard_dir: str | Path | None = None) -> None:
+        self.run_dir = Path(run_dir)
+        self.tensorboard_dir = Path(tensorboard_dir) if tensorboard_dir else self.run_dir / "tensorboard"
+        self.latest = self.run_dir / "checkpoints" / "latest.pt"
+        self.best = self.run_dir / "checkpoints" / "best.pt"
+        self.metrics = self.run_dir / "metrics.jsonl"
+        self._writer: Any = None
+
+    def on_training_start(self, agent: Any) -> None:
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self._writer = SummaryWriter(str(self.tensorboard_dir), purge_step=agent.num_timesteps or None)
+        # A resumed run rewrites the metrics of the epochs it has, dropping any written after its checkpoint.
+        with open(self.metrics, "w") as file:
+            for record in agent.history:
+                file.write(json.dumps(record) + "\n")
+
+    def on_log(self, agent: Any, scalars: dict[str, float]) -> None:
+        step, writer = agent.num_timesteps, self._writer
+        for key in ("loss", "cross_entropy", "reinforce", "baseline_mse"):
+            writer.add_scalar(f"losses/{key}", scalars[key], step)
+        writer.add_scalar("charts/reward", scalars["reward"], step)
+        writer.add_scalar("charts/train_error", scalars["train_error"], step)
+        writer.add_scalar("charts/learning_rate", scalars["learning_rate"], step)
+        writer.add_scalar("charts/glimpses_per_second", scalars["glimpses_per_second"], step)
+        writer.add_scalar("charts/images_per_second", scalars["images_per_second"], step)
+
+    def on_epoch_end(self, agent: Any, record: dict[str, float]) -> None:
+        self._writer.add_scalar("eval/valid_error", record["valid_error"], agent.num_timesteps)
+        self._writer.add_scalar("charts/epoch", record["epoch"], agent.num_timesteps)
+        self._writer.flush()
+        with open(self.metrics, "a") as file:
+            file.write(json.dumps(record) + "\n")
+        if record["valid_error"] <= min(r["valid_error"] for r in agent.history):
+            agent.save(self.best, training_state=False)
+        agent.save(self.latest)

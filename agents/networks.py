@@ -1,0 +1,187 @@
+"""The Recurrent Attention Model's networks (Mnih et al., 2014, section 3), one module per job.
+
+Shapes use ``n`` for the batch, ``k`` retina scales of ``g x g`` pixels, ``h`` the core's hidden size.
+Locations are ``(x, y)`` in [-1, 1] as in the env.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+__all__ = [
+    "CORES",
+    "ActionNetwork",
+    "BaselineNetwork",
+    "CoreNetwork",
+    "GlimpseNetwork",
+    "LocationNetwork",
+    "RecurrentAttentionModel",
+]
+
+CORES = ("rnn", "lstm")
+# A core state: the RNN's hidden vector, or the LSTM's (hidden, cell) pair; None before the first glimpse.
+CoreState = torch.Tensor | tuple[torch.Tensor, torch.Tensor] | None
+
+
+class GlimpseNetwork(nn.Module):
+    """``f_g``: a glimpse and its location -> the glimpse feature vector ``g_t``.
+
+    ``h_g = ReLU(Linear(glimpse))``, ``h_l = ReLU(Linear(location))``, ``g = ReLU(Linear(h_g) + Linear(h_l))``.
+
+    Args:
+        glimpse_pixels: ``k * g * g``, the retina's pixel count.
+        glimpse_hidden: width of ``h_g`` (128 in the paper).
+        location_hidden: width of ``h_l`` (128 in the paper).
+        out_features: width of ``g`` (256 in the paper).
+    """
+
+    def __init__(self, glimpse_pixels: int, glimpse_hidden: int, location_hidden: int, out_features: int) -> None:
+        super().__init__()
+        self.glimpse_fc = nn.Linear(glimpse_pixels, glimpse_hidden)
+        self.location_fc = nn.Linear(2, location_hidden)
+        self.glimpse_out = nn.Linear(glimpse_hidden, out_features)
+        self.location_out = nn.Linear(location_hidden, out_features, bias=False)
+
+    def forward(self, glimpse: torch.Tensor, location: torch.Tensor) -> torch.Tensor:
+        """``glimpse``: ``(n, k, g, g)`` in [0, 1]; ``location``: ``(n, 2)``. Returns ``(n, out_features)``."""
+        h_g = torch.relu(self.glimpse_fc(glimpse.flatten(1)))
+        h_l = torch.relu(self.location_fc(location))
+        return torch.relu(torch.addmm(self.glimpse_out(h_g), h_l, self.location_out.weight.t()))
+
+
+class CoreNetwork(nn.Module):
+    """``f_h``: the recurrent core, ``h_t = f_h(h_{t-1}, g_t)``.
+
+    ``"rnn"`` is the paper's: ``h_t = ReLU(Linear(h_{t-1}) + Linear(g_t))``; ``"lstm"`` an LSTM cell.
+
+    Args:
+        kind: "rnn" or "lstm".
+        in_features: width of ``g_t``.
+        hidden_size: width of ``h_t`` (256 in the paper).
+    """
+
+    def __init__(self, kind: str, in_features: int, hidden_size: int) -> None:
+        super().__init__()
+        if kind not in CORES:
+            raise ValueError(f"core must be one of {CORES}, got {kind!r}")
+        self.kind = kind
+        if kind == "rnn":
+            self.input_fc = nn.Linear(in_features, hidden_size)
+            self.hidden_fc = nn.Linear(hidden_size, hidden_size, bias=False)
+        else:
+            self.cell = nn.LSTMCell(in_features, hidden_size)
+
+    def forward(self, features: torch.Tensor, state: CoreState) -> tuple[torch.Tensor, CoreState]:
+        """``features``: ``(n, in_features)``; ``state``: the previous state or None (zeros).
+
+        Returns ``(h_t, state_t)``, ``h_t`` of shape ``(n, hidden_size)``.
+        """
+        if self.kind == "lstm":
+            hidden, cell = self.cell(features, state)
+            return hidden, (hidden, cell)
+        pre = self.input_fc(features)
+        if state is not None:  # h_0 = 0: the first step skips the recurrent product
+            pre = torch.addmm(pre, state, self.hidden_fc.weight.t())
+        hidden = torch.relu(pre)
+        return hidden, hidden
+
+
+class LocationNetwork(nn.Module):
+    """``f_l``: the location policy, a Gaussian with mean ``tanh(Linear(h_t))`` and a fixed std.
+
+    Args:
+        in_features: width of ``h_t``.
+        std: the policy's standard deviation on each axis, in location units ([-1, 1] spans the canvas).
+    """
+
+    def __init__(self, in_features: int, std: float) -> None:
+        super().__init__()
+        if not std > 0:
+            raise ValueError(f"location std must be > 0, got {std!r}")
+        self.fc = nn.Linear(in_features, 2)
+        self.std = std
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        """The policy mean, ``(n, 2)`` in (-1, 1), from ``hidden`` ``(n, in_features)``."""
+        return torch.tanh(self.fc(hidden))
+
+    def sample(self, mean: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """A location drawn from the policy, ``(n, 2)``, outside the autograd graph."""
+        noise = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+        return mean.detach() + self.std * noise
+
+    def log_prob(self, mean: torch.Tensor, location: torch.Tensor) -> torch.Tensor:
+        """``log pi(location | h)``, ``(n,)`` (summed over x and y); differentiable in ``mean``."""
+        z = (location - mean) / self.std
+        return -0.5 * (z * z).sum(1) - 2.0 * (math.log(self.std) + 0.5 * math.log(2.0 * math.pi))
+
+
+class ActionNetwork(nn.Module):
+    """``f_a``: the classifier, class logits ``Linear(h_t)`` (softmax in the loss)."""
+
+    def __init__(self, in_features: int, n_classes: int) -> None:
+        super().__init__()
+        self.fc = nn.Linear(in_features, n_classes)
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        """``(n, in_features)`` -> ``(n, n_classes)`` logits."""
+        return self.fc(hidden)
+
+
+class BaselineNetwork(nn.Module):
+    """``b_t``: the state-dependent baseline, the expected reward ``Linear(h_t)``, trained by MSE."""
+
+    def __init__(self, in_features: int) -> None:
+        super().__init__()
+        self.fc = nn.Linear(in_features, 1)
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        """``(n, in_features)`` -> ``(n,)``."""
+        return self.fc(hidden).squeeze(1)
+
+
+class RecurrentAttentionModel(nn.Module):
+    """The five networks together.
+
+    Args:
+        glimpse_shape: ``(k, g, g)``, the env's glimpse shape.
+        n_classes: number of classes.
+        core: "rnn" (the paper's) or "lstm".
+        glimpse_hidden, location_hidden: widths of ``h_g`` and ``h_l``.
+        hidden_size: width of ``g_t`` and ``h_t``.
+        location_std: the location policy's std.
+    """
+
+    def __init__(
+        self,
+        glimpse_shape: tuple[int, int, int],
+        n_classes: int,
+        core: str = "rnn",
+        glimpse_hidden: int = 128,
+        location_hidden: int = 128,
+        hidden_size: int = 256,
+        location_std: float = 0.1,
+    ) -> None:
+        super().__init__()
+        self.glimpse = GlimpseNetwork(math.prod(glimpse_shape), glimpse_hidden, location_hidden, hidden_size)
+        self.core = CoreNetwork(core, hidden_size, hidden_size)
+        self.location = LocationNetwork(hidden_size, location_std)
+        self.action = ActionNetwork(hidden_size, n_classes)
+        self.baseline = BaselineNetwork(hidden_size)
+
+    def step(
+        self, glimpse: torch.Tensor, location: torch.Tensor, state: CoreState
+    ) -> tuple[torch.Tensor, CoreState]:
+        """Take in one glimpse: ``(n, k, g, g)`` and ``(n, 2)`` -> ``(h_t, state_t)``, ``h_t`` ``(n, hidden)``."""
+        return self.core(self.glimpse(glimpse, location), state)
+
+    def location_mean(self, hidden: torch.Tensor) -> torch.Tensor:
+        """The location policy's mean from ``h_t``, ``(n, 2)``.
+
+        ``h_t`` is detached: the location network learns from REINFORCE only, and the classifier's
+        cross-entropy reaches neither it nor (through it) the core.
+        """
+        return self.location(hidden.detach())

@@ -1,0 +1,93 @@
+"""Pictures of an agent's glimpse paths: a PNG grid of finished episodes and an animated GIF of them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from PIL import Image, ImageDraw
+
+import ram_env  # noqa: F401  (registers the env ids)
+from agents.evaluation import Agent
+
+__all__ = ["glimpse_path_frames", "save_glimpse_pictures"]
+
+_GIF_MS_PER_FRAME = 600
+
+
+def glimpse_path_frames(
+    agent: Agent, env_id: str, image_index: int, split: str = "test", seed: int = 0, **env_kwargs: Any
+) -> tuple[list[np.ndarray], int, int]:
+    """Play one episode on image ``image_index`` (seeded ``seed + image_index``, as ``agents.evaluate``
+    does) with the agent's deterministic policy.
+
+    Returns:
+        ``(frames, prediction, label)``: one ``(H, W, 3)`` uint8 picture per glimpse (the env's
+        ``rgb_array`` rendering: canvas, path so far, retina squares), the agent's class and the true one.
+    """
+    env = gym.make(env_id, split=split, render_mode="rgb_array", **env_kwargs)
+    obs, _ = env.reset(seed=seed + image_index, options={"image_index": image_index})
+    frames, state, start, terminated, info = [env.render()], None, True, False, {}
+    while not terminated:
+        action, state = agent.predict(obs, state, np.array([start]), deterministic=True)
+        obs, _, terminated, _, info = env.step(action)
+        start = False
+        if not terminated:
+            frames.append(env.render())
+    env.close()
+    return frames, int(info["prediction"]), int(info["label"])
+
+
+def _caption(frame: np.ndarray, text: str, colour: tuple[int, int, int]) -> Image.Image:
+    picture = Image.new("RGB", (frame.shape[1], frame.shape[0] + 18), (0, 0, 0))
+    picture.paste(Image.fromarray(frame), (0, 18))
+    ImageDraw.Draw(picture).text((4, 3), text, fill=colour)
+    return picture
+
+
+def _grid(pictures: list[Image.Image], columns: int) -> Image.Image:
+    width, height = pictures[0].size
+    rows = -(-len(pictures) // columns)
+    sheet = Image.new("RGB", (columns * (width + 4) + 4, rows * (height + 4) + 4), (40, 40, 40))
+    for i, picture in enumerate(pictures):
+        sheet.paste(picture, (4 + (i % columns) * (width + 4), 4 + (i // columns) * (height + 4)))
+    return sheet
+
+
+def save_glimpse_pictures(
+    agent: Agent,
+    env_id: str,
+    out_dir: str | Path,
+    n_images: int = 8,
+    split: str = "test",
+    columns: int = 4,
+    **env_kwargs: Any,
+) -> tuple[Path, Path]:
+    """Draw the glimpse paths of the first ``n_images`` images of ``split``.
+
+    Writes ``glimpse_paths.png`` (each finished episode, captioned with the guess and the true class,
+    green if right, red if wrong) and ``glimpse_paths.gif`` (the same episodes glimpse by glimpse).
+
+    Returns:
+        The paths of the PNG and the GIF.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    episodes = [glimpse_path_frames(agent, env_id, i, split, **env_kwargs) for i in range(n_images)]
+    n_frames = max(len(frames) for frames, _, _ in episodes)
+    sheets = []
+    for t in range(n_frames):
+        pictures = []
+        for frames, prediction, label in episodes:
+            last = t >= len(frames) - 1
+            text = f"glimpse {min(t, len(frames) - 1) + 1}" + (f"  guess {prediction}, true {label}" if last else "")
+            colour = ((90, 255, 90) if prediction == label else (255, 80, 80)) if last else (255, 255, 255)
+            pictures.append(_caption(frames[min(t, len(frames) - 1)], text, colour))
+        sheets.append(_grid(pictures, min(columns, n_images)))
+    png, gif = out_dir / "glimpse_paths.png", out_dir / "glimpse_paths.gif"
+    sheets[-1].save(png)
+    durations = [_GIF_MS_PER_FRAME] * (n_frames - 1) + [3 * _GIF_MS_PER_FRAME]
+    sheets[0].save(gif, save_all=True, append_images=sheets[1:], duration=durations, loop=0)
+    return png, gif

@@ -1,0 +1,373 @@
+"""The Recurrent Attention Model trained as in the paper: REINFORCE for the locations, cross-entropy for
+the classifier (the hybrid loss), a state-dependent baseline by MSE, all through the batched env.
+
+One update plays one episode in each of the ``batch_size`` envs of ``gym.make_vec``: the model takes
+each glimpse, samples where to look next, and at the last step names the class; the env's reward
+(1 if right) drives REINFORCE and the episode's ``info["final_info"]["label"]`` the cross-entropy.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+import ram_env  # noqa: F401  (registers the env ids)
+from agents.callbacks import TrainingCallback
+from agents.checkpoints import FORMAT, atomic_save
+from agents.config import ReinforceConfig
+from agents.evaluation import evaluate, split_size
+from agents.networks import RecurrentAttentionModel
+
+__all__ = ["Episodes", "ReinforceRAM", "epoch_seeds", "hybrid_loss"]
+
+_LOG_EVERY = 25  # updates between logged training scalars
+
+
+def epoch_seeds(seed: int, epoch: int, num_envs: int) -> tuple[list[int], int]:
+    """The env seeds (one per env) and the location-noise seed of ``epoch``: a fixed function of
+    ``(seed, epoch)``, so that a run resumed at an epoch boundary replays exactly."""
+    state = np.random.SeedSequence([seed, epoch]).generate_state(num_envs + 1, dtype=np.uint64) >> np.uint64(1)
+    return [int(s) for s in state[:num_envs]], int(state[num_envs])
+
+
+@dataclass
+class Episodes:
+    """One episode per env, as ``ReinforceRAM.rollout`` played them (``n`` envs, ``T`` glimpses).
+
+    Attributes:
+        logits: ``(n, n_classes)`` the classifier's output after the last glimpse.
+        label: ``(n,)`` int64 true classes, from the env's ``info["final_info"]["label"]``.
+        reward: ``(n,)`` float32 the env's final rewards (1 if the guess was right).
+        log_prob: ``(n, T - 1)`` log-probabilities of the sampled locations.
+        baseline: ``(n, T - 1)`` the baseline's reward estimates at those steps.
+        next_obs: the env's observation after the episodes (the next episodes' first glimpses).
+    """
+
+    logits: torch.Tensor
+    label: torch.Tensor
+    reward: torch.Tensor
+    log_prob: torch.Tensor
+    baseline: torch.Tensor
+    next_obs: dict[str, np.ndarray]
+
+
+def hybrid_loss(episodes: Episodes) -> dict[str, torch.Tensor]:
+    """The paper's hybrid loss: cross-entropy for the classifier, REINFORCE with the baseline for the
+    location policy, MSE to the reward for the baseline.
+
+    Returns:
+        ``{"loss", "cross_entropy", "reinforce", "baseline_mse"}``, scalars; ``loss`` is their sum.
+    """
+    reward = episodes.reward[:, None].expand_as(episodes.baseline)
+    cross_entropy = F.cross_entropy(episodes.logits, episodes.label)
+    baseline_mse = F.mse_loss(episodes.baseline, reward)
+    advantage = reward - episodes.baseline.detach()
+    reinforce = -(episodes.log_prob * advantage).sum(1).mean()
+    return {
+        "loss": cross_entropy + reinforce + baseline_mse,
+        "cross_entropy": cross_entropy,
+        "reinforce": reinforce,
+        "baseline_mse": baseline_mse,
+    }
+
+
+class ReinforceRAM:
+    """The Recurrent Attention Model (Mnih et al., 2014) with its REINFORCE + cross-entropy training.
+
+    Args:
+        env_id: a registered classification env id (``ram_env.ENV_IDS``).
+        config: the hyperparameters (defaults: ``ReinforceConfig()``).
+        device: torch device, "cpu" or "cuda".
+        env_kwargs: keyword overrides for the env (``n_glimpses``, ``start``, ``data_dir``, ...), used for
+            training, validation and ``evaluate``.
+
+    Attributes:
+        model: the ``RecurrentAttentionModel``.
+        num_timesteps: env steps (glimpses) trained on so far.
+        epoch: completed training epochs.
+        history: one dict of figures per completed epoch.
+    """
+
+    algo = "reinforce"
+
+    def __init__(
+        self,
+        env_id: str = "GlimpseMNIST-v0",
+        config: ReinforceConfig | None = None,
+        device: str | torch.device = "cpu",
+        env_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        self.env_id, self.config = env_id, config or ReinforceConfig()
+        self.env_kwargs = dict(env_kwargs or {})
+        self.device = torch.device(device)
+        if self.config.num_threads:
+            torch.set_num_threads(self.config.num_threads)
+        probe = gym.make(env_id, **self.env_kwargs)
+        self.glimpse_shape = tuple(probe.observation_space["glimpse"].shape)
+        self.n_classes = int(probe.action_space["label"].n)
+        self.n_glimpses = probe.unwrapped.task.n_glimpses
+        probe.close()
+        if self.n_glimpses < 2:
+            raise ValueError("the REINFORCE agent needs n_glimpses >= 2 (at least one location to choose)")
+        torch.manual_seed(self.config.seed)
+        cfg = self.config
+        self.model = RecurrentAttentionModel(
+            self.glimpse_shape,  # type: ignore[arg-type]
+            self.n_classes,
+            cfg.core,
+            cfg.glimpse_hidden,
+            cfg.location_hidden,
+            cfg.hidden_size,
+            cfg.location_std,
+        ).to(self.device)
+        self.optimizer = torch.optim.AdamW(
+            self.model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay, foreach=True
+        )
+        self.num_timesteps = 0
+        self.epoch = 0
+        self.train_seconds = 0.0
+        self.history: list[dict[str, float]] = []
+
+    # ----------------------------------------------------------------------------------------- acting
+
+    @torch.no_grad()
+    def predict(
+        self,
+        observation: dict[str, np.ndarray],
+        state: tuple[np.ndarray, ...] | None = None,
+        episode_start: np.ndarray | None = None,
+        deterministic: bool = False,
+    ) -> tuple[dict[str, np.ndarray], tuple[np.ndarray, ...]]:
+        """Take in a glimpse and choose the next location and the current class guess.
+
+        Args:
+            observation: the env's observation, single (``glimpse`` ``(k, g, g)``, ``location`` ``(2,)``)
+                or batched (with a leading ``n`` axis).
+            state: the core state returned by the previous call, or None at an episode's start.
+            episode_start: ``(n,)`` bool (or a bool for a single observation): True where the observation
+                is an episode's first glimpse; the state is zeroed there.
+            deterministic: the policy's mean location if True, else a sample (the label is always the
+                most likely class).
+
+        Returns:
+            ``(action, state)``: ``action`` is ``{"location": (n, 2) float32, "label": (n,) int64}`` (no
+            ``n`` axis for a single observation); ``state`` a tuple of ``(n, hidden)`` float32 arrays.
+        """
+        glimpse = np.asarray(observation["glimpse"], dtype=np.float32)
+        single = glimpse.shape == self.glimpse_shape
+        if not single and glimpse.shape[1:] != self.glimpse_shape:
+            raise ValueError(f"observation['glimpse'] must have shape {self.glimpse_shape} or (n, *that), "
+                             f"got {glimpse.shape}")
+        location = np.asarray(observation["location"], dtype=np.float32).reshape(-1, 2)
+        glimpse = glimpse.reshape(-1, *self.glimpse_shape)
+        core_state = self._core_state(state, episode_start, len(glimpse))
+        hidden, core_state = self.model.step(self._tensor(glimpse), self._tensor(location), core_state)
+        mean = self.model.location_mean(hidden)
+        next_location = mean if deterministic else self.model.location.sample(mean).clamp(-1.0, 1.0)
+        action = {
+            "location": next_location.cpu().numpy(),
+            "label": self.model.action(hidden).argmax(1).cpu().numpy(),
+        }
+        states = core_state if isinstance(core_state, tuple) else (core_state,)
+        if single:
+            action = {"location": action["location"][0], "label": action["label"][0]}
+        return action, tuple(s.cpu().numpy() for s in states)
+
+    def _core_state(self, state: tuple[np.ndarray, ...] | None, episode_start: Any, n: int) -> Any:
+        if state is None:
+            return None
+        tensors = [self._tensor(np.asarray(s, dtype=np.float32).reshape(n, -1)) for s in state]
+        if episode_start is not None:
+            keep = self._tensor(~np.asarray(episode_start, dtype=bool).reshape(n, 1)).float()
+            tensors = [t * keep for t in tensors]
+        return tuple(tensors) if self.config.core == "lstm" else tensors[0]
+
+    def _tensor(self, array: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(array).to(self.device)
+
+    # --------------------------------------------------------------------------------------- training
+
+    def timesteps_per_epoch(self) -> int:
+        """Env steps in one epoch: ``ceil(train images / batch_size)`` updates of ``batch_size`` episodes."""
+        updates = math.ceil(split_size("train", self.env_kwargs.get("data_dir")) / self.config.batch_size)
+        return updates * self.config.batch_size * self.n_glimpses
+
+    def learning_rate(self, progress: float) -> float:
+        """The learning rate at ``progress`` (fraction of training done, epochs in ``progress * epochs``):
+        linear warm-up over ``warmup_epochs``, then cosine decay to 0."""
+        cfg = self.config
+        epochs = progress * cfg.epochs
+        if epochs < cfg.warmup_epochs:
+            return cfg.learning_rate * epochs / cfg.warmup_epochs
+        span = max(cfg.epochs - cfg.warmup_epochs, 1e-9)
+        return cfg.learning_rate * 0.5 * (1.0 + math.cos(math.pi * min(1.0, (epochs - cfg.warmup_epochs) / span)))
+
+    def learn(
+        self,
+        total_timesteps: int | None = None,
+        callback: TrainingCallback | None = None,
+        progress_bar: bool = False,
+    ) -> ReinforceRAM:
+        """Train until ``config.epochs`` epochs are done, continuing from ``self.epoch`` (so a loaded
+        checkpoint resumes). An epoch plays as many episodes as the train split has images, then scores
+        the validation split.
+
+        Args:
+            total_timesteps: stop after this many env steps (glimpses) in all, at the end of an update;
+                None: the whole ``config.epochs``. The learning-rate schedule always spans ``config.epochs``.
+            callback: told about training figures and each finished epoch (``TrainingCallback``).
+            progress_bar: show a tqdm bar with the current figures.
+        """
+        cfg, callback = self.config, callback or TrainingCallback()
+        per_epoch = self.timesteps_per_epoch()
+        updates_per_epoch = per_epoch // (cfg.batch_size * self.n_glimpses)
+        end = cfg.epochs * per_epoch if total_timesteps is None else min(total_timesteps, cfg.epochs * per_epoch)
+        envs = gym.make_vec(self.env_id, num_envs=cfg.batch_size, split="train", **self.env_kwargs)
+        generator = torch.Generator(device=self.device)
+        bar = tqdm(total=end, initial=self.num_timesteps, disable=not progress_bar, unit="glimpse", unit_scale=True)
+        callback.on_training_start(self)
+        while self.num_timesteps < end:
+            env_seeds, noise_seed = epoch_seeds(cfg.seed, self.epoch, cfg.batch_size)
+            obs, _ = envs.reset(seed=env_seeds)
+            generator.manual_seed(noise_seed)
+            sums: dict[str, float] = {}
+            epoch_start, updates = time.perf_counter(), 0
+            for update in range(updates_per_epoch):
+                if self.num_timesteps >= end:
+                    break
+                progress = (self.epoch + update / updates_per_epoch) / cfg.epochs
+                for group in self.optimizer.param_groups:
+                    group["lr"] = self.learning_rate(progress)
+                obs, figures = self._update(envs, obs, generator)
+                self.num_timesteps += cfg.batch_size * self.n_glimpses
+                updates += 1
+                for key, value in figures.items():
+                    sums[key] = sums.get(key, 0.0) + value
+                if updates % _LOG_EVERY == 0 or updates == updates_per_epoch:
+                    seconds = time.perf_counter() - epoch_start
+                    scalars = {key: value / updates for key, value in sums.items()}
+                    scalars["learning_rate"] = self.optimizer.param_groups[0]["lr"]
+                    scalars["glimpses_per_second"] = updates * cfg.batch_size * self.n_glimpses / seconds
+                    scalars["images_per_second"] = updates * cfg.batch_size / seconds
+                    callback.on_log(self, scalars)
+                    bar.set_postfix(epoch=self.epoch + 1, loss=f"{scalars['loss']:.3f}",
+                                    train_error=f"{scalars['train_error']:.4f}",
+                                    valid_error=f"{self.history[-1]['valid_error']:.4f}" if self.history else "-",
+                                    img_s=f"{scalars['images_per_second']:.0f}")
+                bar.update(cfg.batch_size * self.n_glimpses)
+            self.train_seconds += time.perf_counter() - epoch_start
+            if updates < updates_per_epoch:  # stopped inside an epoch by total_timesteps
+                break
+            self.epoch += 1
+            valid = evaluate(self, self.env_id, split="valid", **self.env_kwargs)
+            record = {key: value / updates for key, value in sums.items()}
+            record.update(
+                epoch=self.epoch,
+                timesteps=self.num_timesteps,
+                train_seconds=self.train_seconds,
+                learning_rate=self.optimizer.param_groups[0]["lr"],
+                valid_error=valid["error"],
+                glimpses_per_second=updates * cfg.batch_size * self.n_glimpses / (time.perf_counter() - epoch_start),
+            )
+            self.history.append(record)
+            callback.on_epoch_end(self, record)
+        bar.close()
+        envs.close()
+        return self
+
+    def _update(
+        self, envs: gym.vector.VectorEnv, obs: dict[str, np.ndarray], generator: torch.Generator
+    ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+        """Play one episode in every env and take one gradient step on the hybrid loss.
+
+        ``obs`` holds the episodes' first glimpses; returns the next episodes' first glimpses (same-step
+        autoreset) and the update's figures.
+        """
+        episodes = self.rollout(envs, obs, generator)
+        losses = hybrid_loss(episodes)
+        self.optimizer.zero_grad(set_to_none=True)
+        losses["loss"].backward()
+        self.optimizer.step()
+        figures = {key: value.item() for key, value in losses.items()}
+        figures["reward"] = episodes.reward.mean().item()
+        figures["train_error"] = 1.0 - figures["reward"]
+        return episodes.next_obs, figures
+
+    def rollout(
+        self, envs: gym.vector.VectorEnv, obs: dict[str, np.ndarray], generator: torch.Generator | None = None
+    ) -> Episodes:
+        """Play one episode in each env of ``envs`` (all at their first glimpse, ``obs``), sampling the
+        locations from the policy and naming the most likely class at the last step."""
+        model, n = self.model, envs.num_envs
+        no_labels = np.zeros(n, dtype=np.int64)
+        state = None
+        log_probs, baselines = [], []
+        for t in range(self.n_glimpses):
+            hidden, state = model.step(self._tensor(obs["glimpse"]), self._tensor(obs["location"]), state)
+            if t < self.n_glimpses - 1:
+                mean = model.location_mean(hidden)
+                location = model.location.sample(mean, generator)
+                log_probs.append(model.location.log_prob(mean, location))
+                baselines.append(model.baseline(hidden.detach()))
+                obs, reward, terminated, _, info = envs.step({"location": location.cpu().numpy(), "label": no_labels})
+            else:
+                logits = model.action(hidden)
+                guess = logits.argmax(1).cpu().numpy()
+                obs, reward, terminated, _, info = envs.step({"location": np.zeros((n, 2), np.float32), "label": guess})
+        if not terminated.all():
+            raise RuntimeError(f"the env's episodes did not end after n_glimpses={self.n_glimpses} steps")
+        return Episodes(
+            logits=logits,
+            label=self._tensor(info["final_info"]["label"]),
+            reward=self._tensor(reward.astype(np.float32)),
+            log_prob=torch.stack(log_probs, 1),
+            baseline=torch.stack(baselines, 1),
+            next_obs=obs,
+        )
+
+    # ------------------------------------------------------------------------------------ persistence
+
+    def save(self, path: str | Path, training_state: bool = True) -> Path:
+        """Write the agent to ``path`` atomically; ``agents.load(path)`` rebuilds it.
+
+        With ``training_state`` the file also holds the optimizer and progress, so ``learn`` continues
+        from it exactly (a training checkpoint).
+        """
+        payload: dict[str, Any] = {
+            "format": FORMAT,
+            "algo": self.algo,
+            "env_id": self.env_id,
+            "env_kwargs": {k: (str(v) if isinstance(v, Path) else v) for k, v in self.env_kwargs.items()},
+            "config": asdict(self.config),
+            "model": self.model.state_dict(),
+        }
+        if training_state:
+            payload["training"] = {
+                "optimizer": self.optimizer.state_dict(),
+                "num_timesteps": self.num_timesteps,
+                "epoch": self.epoch,
+                "train_seconds": self.train_seconds,
+                "history": self.history,
+            }
+        return atomic_save(payload, path)
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any], device: str | torch.device = "cpu") -> ReinforceRAM:
+        """Rebuild an agent from a payload read by ``agents.checkpoints.read_checkpoint``."""
+        agent = cls(payload["env_id"], ReinforceConfig(**payload["config"]), device, payload["env_kwargs"])
+        agent.model.load_state_dict(payload["model"])
+        training = payload.get("training")
+        if training is not None:
+            agent.optimizer.load_state_dict(training["optimizer"])
+            agent.num_timesteps, agent.epoch = training["num_timesteps"], training["epoch"]
+            agent.train_seconds, agent.history = training["train_seconds"], training["history"]
+        return agent
