@@ -174,17 +174,20 @@ def run_training(args: argparse.Namespace) -> None:
     best = agents.load(callback.best, device=args.device)
     report = evaluate_and_report(best, agent.env_id, agent.env_kwargs, None)
     final = evaluate_and_report(agent, agent.env_id, agent.env_kwargs, None)
+    random_locations = evaluate_and_report(agents.RandomLocations(best), agent.env_id, agent.env_kwargs, None)
     report.update(
         checkpoint=str(callback.best),
         best_epoch=min(agent.history, key=lambda r: r["valid_error"])["epoch"],
         final_error=final["error"],
+        random_location_error=random_locations["error"],
         epochs=agent.epoch,
         train_seconds=round(agent.train_seconds, 1),
         valid_error_per_epoch=[r["valid_error"] for r in agent.history],
     )
     (run_dir / "test.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(f"test error {report['error_percent']}% (best validation epoch {report['best_epoch']}), "
-          f"{agent.epoch} epochs in {agent.train_seconds / 60:.1f} min -> {run_dir / 'test.json'}")
+    print(f"test error {report['error_percent']}% (best validation epoch {report['best_epoch']}; with random "
+          f"locations {100 * random_locations['error']:.2f}%), {agent.epoch} epochs in "
+          f"{agent.train_seconds / 60:.1f} min -> {run_dir / 'test.json'}")
     if args.pictures:
         png, gif = save_glimpse_pictures(best, agent.env_id, run_dir / "pictures", args.pictures, **agent.env_kwargs)
         print(f"glimpse paths: {png}, {gif}")

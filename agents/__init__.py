@@ -11,11 +11,12 @@
 from agents.callbacks import RunDirectoryCallback, TrainingCallback
 from agents.checkpoints import load
 from agents.config import ReinforceConfig
-from agents.evaluation import evaluate
+from agents.evaluation import RandomLocations, evaluate
 from agents.networks import RecurrentAttentionModel
 from agents.reinforce import ReinforceRAM
 
 __all__ = [
+    "RandomLocations",
     "RecurrentAttentionModel",
     "ReinforceConfig",
     "ReinforceRAM",

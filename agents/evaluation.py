@@ -9,7 +9,7 @@ import numpy as np
 
 import ram_env  # noqa: F401  (registers the env ids)
 
-__all__ = ["Agent", "evaluate", "split_size"]
+__all__ = ["Agent", "RandomLocations", "evaluate", "split_size"]
 
 
 def split_size(split: str, data_dir: str | None = None) -> int:
@@ -89,3 +89,28 @@ def evaluate(
         "predictions": predictions,
         "labels": labels,
     }
+
+
+class RandomLocations:
+    """``agent`` with its location policy replaced by uniformly random locations in [-1, 1]: the same
+    glimpse, core and classifier networks, so that ``evaluate`` shows what the learned locations are worth.
+
+    Args:
+        agent: an agent with ``predict``.
+        seed: seeds the random locations.
+    """
+
+    def __init__(self, agent: Agent, seed: int = 0) -> None:
+        self.agent, self.rng = agent, np.random.default_rng(seed)
+
+    def predict(
+        self,
+        observation: dict[str, np.ndarray],
+        state: Any = None,
+        episode_start: np.ndarray | None = None,
+        deterministic: bool = False,
+    ) -> tuple[dict[str, np.ndarray], Any]:
+        """The agent's action (label and state) with a random location of the same shape."""
+        action, state = self.agent.predict(observation, state, episode_start, deterministic)
+        location = self.rng.uniform(-1.0, 1.0, np.shape(action["location"])).astype(np.float32)
+        return {"location": location, "label": action["label"]}, state

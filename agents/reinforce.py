@@ -247,7 +247,7 @@ class ReinforceRAM:
                 progress = (self.epoch + update / updates_per_epoch) / cfg.epochs
                 for group in self.optimizer.param_groups:
                     group["lr"] = self.learning_rate(progress)
-                obs, figures = self._update(envs, obs, generator)
+                obs, figures = self.train_step(envs, obs, generator)
                 self.num_timesteps += cfg.batch_size * self.n_glimpses
                 updates += 1
                 for key, value in figures.items():
@@ -284,7 +284,7 @@ class ReinforceRAM:
         envs.close()
         return self
 
-    def _update(
+    def train_step(
         self, envs: gym.vector.VectorEnv, obs: dict[str, np.ndarray], generator: torch.Generator
     ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
         """Play one episode in every env and take one gradient step on the hybrid loss.

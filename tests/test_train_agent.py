@@ -1,0 +1,149 @@
+"""train_agent.py: bad flags end with a clear message and exit 2; a small run writes the whole run
+directory; a killed run resumed with --resume ends where an uninterrupted one does."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from test_agents import write_small_mnist
+
+import agents
+import train_agent
+
+REPO = Path(__file__).resolve().parents[1]
+# A small, fast configuration on the small dataset (1,000 training images, 3 glimpses).
+SMALL = ["--n-glimpses", "3", "--batch-size", "50", "--epochs", "2", "--warmup-epochs", "0", "--pictures", "2",
+         "--no-progress-bar"]
+
+
+@pytest.fixture(scope="module")
+def small_mnist(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(write_small_mnist(tmp_path_factory.mktemp("small_mnist_cli")))
+
+
+def run_main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = train_agent.main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--algo", "ppo"], "--algo ppo is not implemented yet (implemented: reinforce)"),
+        (["--algo", "recurrent_ppo"], "not implemented yet"),
+        (["--data-dir", "/no/such/folder"], "--data-dir /no/such/folder: no such folder"),
+        (["--eval-only"], "--eval-only needs --checkpoint"),
+        (["--eval-only", "--checkpoint", "/no/such.pt"], "no saved agent at /no/such.pt"),
+        (["--batch-size", "0"], "--batch-size must be an integer >= 1"),
+        (["--core", "gru"], "--core must be one of"),
+        (["--learning-rate", "-1"], "--learning-rate must be > 0"),
+        (["-n", "0"], "-n/--n-timesteps must be >= 1"),
+        (["--device", "tpu9"], "--device 'tpu9' is not a torch device"),
+    ],
+)
+def test_bad_flags_exit_2_with_a_clear_message(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, output = run_main(argv + ["--run-dir", str(tmp_path / "run")], capsys)
+    assert code == 2
+    assert message in output
+    assert "Traceback" not in output
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
+def test_cuda_without_cuda_is_a_clear_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, output = run_main(["--device", "cuda", "--run-dir", str(tmp_path)], capsys)
+    assert code == 2 and "CUDA is not available" in output
+
+
+def test_resume_without_a_run_and_run_dir_clashes(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, output = run_main(["--resume", "--run-dir", str(tmp_path / "nothing")], capsys)
+    assert code == 2 and "--resume: no checkpoint at" in output
+    (tmp_path / "file").write_text("x")
+    code, output = run_main(["--run-dir", str(tmp_path / "file")], capsys)
+    assert code == 2 and "is a file, not a folder" in output
+
+
+def test_argparse_errors_and_help_from_the_command_line() -> None:
+    bad = subprocess.run([sys.executable, "train_agent.py", "--env", "NoSuchEnv-v0"], cwd=REPO,
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "invalid choice: 'NoSuchEnv-v0'" in bad.stderr
+    unimplemented = subprocess.run([sys.executable, "train_agent.py", "--algo", "a2c"], cwd=REPO,
+                                   capture_output=True, text=True, timeout=120)
+    assert unimplemented.returncode == 2 and "--algo a2c is not implemented yet" in unimplemented.stderr
+    assert "Traceback" not in unimplemented.stderr
+
+
+@pytest.mark.slow
+def test_small_run_writes_the_run_directory(
+    small_mnist: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    run_dir = tmp_path / "run"
+    code, output = run_main(["--data-dir", small_mnist, "--run-dir", str(run_dir), *SMALL], capsys)
+    assert code == 0, output
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["algo"] == "reinforce" and config["config"]["batch_size"] == 50
+    assert config["env_kwargs"]["n_glimpses"] == 3
+    metrics = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [m["epoch"] for m in metrics] == [1, 2]
+    for key in ("cross_entropy", "reinforce", "baseline_mse", "reward", "valid_error", "learning_rate"):
+        assert key in metrics[0]
+    assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
+    test = json.loads((run_dir / "test.json").read_text())
+    assert test["n_episodes"] == 500 and 0.0 <= test["error"] <= 1.0
+    assert test["valid_error_per_epoch"] == [m["valid_error"] for m in metrics]
+    assert (run_dir / "pictures" / "glimpse_paths.png").stat().st_size > 0
+    assert (run_dir / "pictures" / "glimpse_paths.gif").stat().st_size > 0
+    best = agents.load(run_dir / "checkpoints" / "best.pt")
+    assert isinstance(best, agents.ReinforceRAM)
+    code, output = run_main(["--eval-only", "--checkpoint", str(run_dir / "checkpoints" / "best.pt")], capsys)
+    assert code == 0
+    assert json.loads(output.strip().splitlines()[-1])["error"] == test["error"]
+    code, output = run_main(["--data-dir", small_mnist, "--run-dir", str(run_dir), *SMALL], capsys)
+    assert code == 2 and "already holds a run" in output
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_to_the_same_result(small_mnist: str, tmp_path: Path) -> None:
+    """A real process killed mid-training (epoch 2 of 3), then --resume, ends as a run never killed."""
+    common = [sys.executable, "train_agent.py", "--data-dir", small_mnist, *SMALL, "--epochs", "3", "--pictures", "0"]
+    whole = subprocess.run([*common, "--run-dir", str(tmp_path / "whole")], cwd=REPO, capture_output=True,
+                           text=True, timeout=300)
+    assert whole.returncode == 0, whole.stderr
+    killed_dir = tmp_path / "killed"
+    process = subprocess.Popen([*common, "--run-dir", str(killed_dir)], cwd=REPO, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    latest = killed_dir / "checkpoints" / "latest.pt"
+    try:
+        while process.poll() is None and not (latest.exists() and "epoch" in _metrics_text(killed_dir)):
+            time.sleep(0.02)
+    finally:
+        process.kill()
+        process.wait()
+    assert latest.exists(), "the run ended before writing its first checkpoint"
+    resumed = subprocess.run([sys.executable, "train_agent.py", "--run-dir", str(killed_dir), "--resume",
+                              "--no-progress-bar", "--pictures", "0"], cwd=REPO, capture_output=True, text=True,
+                             timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming" in resumed.stdout
+    a = agents.load(tmp_path / "whole" / "checkpoints" / "latest.pt")
+    b = agents.load(latest)
+    assert a.epoch == b.epoch == 3
+    for (name, x), y in zip(a.model.state_dict().items(), b.model.state_dict().values(), strict=True):
+        assert torch.equal(x, y), name
+    whole_test = json.loads((tmp_path / "whole" / "test.json").read_text())
+    resumed_test = json.loads((killed_dir / "test.json").read_text())
+    assert whole_test["error"] == resumed_test["error"]
+    assert whole_test["valid_error_per_epoch"] == resumed_test["valid_error_per_epoch"]
+
+
+def _metrics_text(run_dir: Path) -> str:
+    path = run_dir / "metrics.jsonl"
+    return path.read_text() if path.exists() else ""
