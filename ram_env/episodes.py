@@ -1,8 +1,7 @@
-"""Glimpse-classification episodes advanced as a batch: the engine behind both environment classes.
+"""The glimpse-classification task: its settings, and its episodes advanced as a batch.
 
-``GlimpseEnv`` runs one of these with ``num_envs=1``; ``GlimpseVectorEnv`` runs ``num_envs`` of them
-with the same array operations, so both give the same glimpses, rewards and episodes for the same
-per-episode seeds by construction.
+``GlimpseEnv`` runs ``GlimpseEpisodes`` with ``num_envs=1``; ``GlimpseVectorEnv`` runs ``num_envs`` of
+them with the same array operations (see ``ram_env.batched_env``).
 """
 
 from __future__ import annotations
@@ -16,8 +15,10 @@ import numpy as np
 from gymnasium import spaces
 
 from ram_env import counter_rng
+from ram_env.batched_env import Episodes
 from ram_env.canvas import CanvasLayout
 from ram_env.datasets import SPLITS, load_dataset
+from ram_env.rendering import draw_glimpses
 from ram_env.retina import Retina, locations_to_pixels
 
 __all__ = ["GlimpseEpisodes", "GlimpseTask", "STARTS"]
@@ -124,7 +125,7 @@ def validate_action(action: Any, batch: tuple[int, ...], n_classes: int) -> tupl
     return np.clip(location, -1.0, 1.0), label.astype(np.int64)
 
 
-class GlimpseEpisodes:
+class GlimpseEpisodes(Episodes):
     """``num_envs`` glimpse-classification episodes, reset and stepped with array operations.
 
     Args:
@@ -139,8 +140,8 @@ class GlimpseEpisodes:
     """
 
     def __init__(self, task: GlimpseTask, num_envs: int) -> None:
-        _check_int("num_envs", num_envs, 1)
-        self.task, self.num_envs = task, num_envs
+        super().__init__(num_envs)
+        self.task = task
         data = load_dataset(task.data_dir)
         self.n_classes = data.n_classes
         split = data.split(task.split)
@@ -150,62 +151,52 @@ class GlimpseEpisodes:
             raise ValueError(f"canvas_size {task.canvas_size} is smaller than the {h}x{w} images of {data.source}")
         if task.clutter_size > min(h, w):
             raise ValueError(f"clutter_size {task.clutter_size} is larger than the {h}x{w} images it is cut from")
+        self.observation_space = task.observation_space()
+        self.action_space = task.action_space(self.n_classes)
         size = task.canvas_size
         self.retina = Retina(num_envs, size, size, task.glimpse_size, task.n_scales)
         self._layout = CanvasLayout(size, task.n_clutter, task.clutter_size)
-        self._keys = np.zeros(num_envs, dtype=np.uint64)
-        self._episodes = np.zeros(num_envs, dtype=np.uint64)
         self.image_index = np.zeros(num_envs, dtype=np.int64)
         self.label = np.zeros(num_envs, dtype=np.int64)
         self.steps = np.zeros(num_envs, dtype=np.int64)
         self.path = np.zeros((num_envs, task.n_glimpses + 1, 2), dtype=np.float32)
-        self._rows = np.arange(num_envs)
 
     @property
     def n_images(self) -> int:
         """Number of images in the split."""
         return len(self._labels)
 
-    def seed(self, seeds: np.ndarray, ids: np.ndarray | None = None) -> None:
-        """Start the random streams of the episodes ``ids`` (default all) from integer ``seeds``.
-
-        The episodes after seeding with ``s`` are the same in any env and at any batch position.
-        """
-        ids = slice(None) if ids is None else ids
-        self._keys[ids] = counter_rng.mix64(np.asarray(seeds).astype(np.uint64))
-        self._episodes[ids] = 0
-
-    def check_image_index(self, image_index: Any, batch: tuple[int, ...]) -> np.ndarray:
-        """Validate a reset option ``image_index`` (an int, or one per episode) and return it as int64."""
+    def check_options(self, options: dict[str, Any], n: int) -> dict[str, np.ndarray]:
+        """``image_index``: an int, or ``n`` of them, each in ``[0, n_images)``."""
+        unknown = set(options) - {"image_index"}
+        if unknown:
+            raise ValueError(f"unknown reset options {sorted(unknown)}: the glimpse envs take 'image_index'")
+        if "image_index" not in options:
+            return {}
+        image_index = options["image_index"]
         index = np.asarray(image_index)
-        if index.shape not in ((), batch) or not np.issubdtype(index.dtype, np.integer):
+        if index.shape not in ((), (n,)) or not np.issubdtype(index.dtype, np.integer):
             raise ValueError(
-                f"options['image_index'] must be an integer or integers of shape {batch}, got {image_index!r}"
+                f"options['image_index'] must be an integer or integers of shape ({n},), got {image_index!r}"
             )
         if ((index < 0) | (index >= self.n_images)).any():
             raise ValueError(
                 f"options['image_index'] must be in [0, {self.n_images}) for split {self.task.split!r}, "
                 f"got {index.tolist()}"
             )
-        return np.broadcast_to(index, batch).astype(np.int64)
+        return {"image_index": np.broadcast_to(index, (n,)).astype(np.int64)}
 
-    def reset(
-        self, ids: np.ndarray | None = None, image_index: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Start new episodes for ``ids`` (default all): draw images, build canvases, take the first glimpse.
-
-        Args:
-            ids: which episodes, an int array.
-            image_index: the image of each, ``(len(ids),)`` int64; None draws them at random.
+    def reset(self, ids: np.ndarray | None, options: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Draw images (or take ``options["image_index"]``), build canvases, take the first glimpses.
 
         Returns:
             ``(glimpse, location)``: ``(m, k, g, g)`` float32 and ``(m, 2)`` float32.
         """
         rows = self._rows if ids is None else ids
         task = self.task
-        streams = counter_rng.derive_keys(self._keys[rows], self._episodes[rows])
-        self._episodes[rows] += np.uint64(1)
+        streams = self.next_streams(ids)
         draws = counter_rng.uniforms(streams, 3)
+        image_index = options.get("image_index")
         if image_index is None:
             image_index = (draws[:, 0] * self.n_images).astype(np.int64)
         if task.start == "random":
@@ -231,17 +222,21 @@ class GlimpseEpisodes:
         self.path[rows, 0] = location
         return self._read(location, ids), location
 
-    def step(self, location: np.ndarray, label: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def parse_action(self, action: Any, batch: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """``(location, label)``, see ``validate_action``."""
+        return validate_action(action, batch, self.n_classes)
+
+    def step(self, parts: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Move every episode's retina to ``location`` and judge ``label`` where the episode ends.
 
         Args:
-            location: ``(n, 2)`` float64 in [-1, 1] (see ``validate_action``).
-            label: ``(n,)`` int64 class guesses.
+            parts: ``(location, label)``: ``(n, 2)`` float64 in [-1, 1] and ``(n,)`` int64 class guesses.
 
         Returns:
             ``(glimpse, location, reward, terminated)``: ``(n, k, g, g)`` float32, ``(n, 2)`` float32,
             ``(n,)`` float64 (1.0 for a correct final guess, else 0.0) and ``(n,)`` bool.
         """
+        location, label = parts
         self.steps += 1
         terminated = self.steps >= self.task.n_glimpses
         location = location.astype(np.float32)
@@ -249,11 +244,21 @@ class GlimpseEpisodes:
         reward = (terminated & (label == self.label)).astype(np.float64)
         return self._read(location, None), location, reward, terminated
 
+    def info(self) -> dict[str, np.ndarray]:
+        """``image_index`` of every episode."""
+        return {"image_index": self.image_index.copy()}
+
+    def final_info(self, parts: tuple[np.ndarray, np.ndarray], reward: np.ndarray) -> dict[str, np.ndarray]:
+        """``label`` (the true class), ``prediction`` and ``is_correct``."""
+        return {"label": self.label.copy(), "prediction": parts[1].copy(), "is_correct": reward == 1.0}
+
     def _read(self, location: np.ndarray, ids: np.ndarray | None) -> np.ndarray:
         size = self.task.canvas_size
         return self.retina.read(locations_to_pixels(location, size, size), ids)
 
-    def canvas(self, index: int) -> np.ndarray:
-        """The ``(size, size)`` uint8 canvas of episode ``index``."""
+    def frame(self, index: int) -> np.ndarray:
+        """The canvas of episode ``index`` with its glimpse path so far and the retina's squares."""
         p, size = self.retina.pad, self.task.canvas_size
-        return self.retina.canvases[index, p : p + size, p : p + size]
+        canvas = self.retina.canvases[index, p : p + size, p : p + size]
+        path = self.path[index, : self.steps[index] + 1]
+        return draw_glimpses(canvas, path, self.task.glimpse_size, self.task.n_scales)

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import gymnasium as gym
-import numpy as np
-
-from ram_env.episodes import GlimpseEpisodes, GlimpseTask, validate_action
-from ram_env.rendering import HumanWindow, draw_glimpses
+from ram_env.batched_env import BatchedEnv
+from ram_env.episodes import GlimpseEpisodes, GlimpseTask
 
 __all__ = ["GlimpseEnv"]
 
 
-class GlimpseEnv(gym.Env):
+class GlimpseEnv(BatchedEnv):
     """The Recurrent Attention Model's task (Mnih et al., 2014) as a Gymnasium environment.
 
     ## Description
@@ -57,8 +53,6 @@ class GlimpseEnv(gym.Env):
     See ``ram_env.episodes.GlimpseTask``.
     """
 
-    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 4}
-
     def __init__(
         self,
         canvas_size: int = 28,
@@ -72,71 +66,7 @@ class GlimpseEnv(gym.Env):
         data_dir: str | Path | None = None,
         render_mode: str | None = None,
     ) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}")
         self.task = GlimpseTask(
             canvas_size, n_clutter, clutter_size, n_glimpses, glimpse_size, n_scales, split, start, data_dir
         )
-        self._episodes = GlimpseEpisodes(self.task, 1)
-        self.observation_space = self.task.observation_space()
-        self.action_space = self.task.action_space(self._episodes.n_classes)
-        self.render_mode = render_mode
-        self._window: HumanWindow | None = None
-        self._started = self._done = False
-
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict, dict]:
-        """Start an episode. ``options={"image_index": i}`` shows image ``i`` of the split."""
-        super().reset(seed=seed)
-        episodes = self._episodes
-        if seed is not None:
-            episodes.seed(np.array([seed]))
-        elif not self._started:
-            episodes.seed(self.np_random.integers(0, 2**63 - 1, size=1))
-        image_index = None
-        if options is not None and "image_index" in options:
-            image_index = episodes.check_image_index(options["image_index"], (1,))
-        glimpse, location = episodes.reset(None, image_index)
-        self._started, self._done = True, False
-        if self.render_mode == "human":
-            self.render()
-        return {"glimpse": glimpse[0], "location": location[0]}, {"image_index": int(episodes.image_index[0])}
-
-    def step(self, action: dict[str, Any]) -> tuple[dict, float, bool, bool, dict]:
-        """Move the retina to ``action["location"]``; at the last step, judge ``action["label"]``."""
-        if not self._started or self._done:
-            raise RuntimeError("step() called before reset() or after the episode ended: call reset() first")
-        location, label = validate_action(action, (), self.action_space["label"].n)
-        episodes = self._episodes
-        glimpse, location, reward, terminated = episodes.step(location[None], label[None])
-        info: dict[str, Any] = {"image_index": int(episodes.image_index[0])}
-        self._done = bool(terminated[0])
-        if self._done:
-            info.update(label=int(episodes.label[0]), prediction=int(label), is_correct=bool(reward[0] == 1.0))
-        if self.render_mode == "human":
-            self.render()
-        return {"glimpse": glimpse[0], "location": location[0]}, float(reward[0]), self._done, False, info
-
-    def render(self) -> np.ndarray | None:
-        """An RGB picture of the canvas, the glimpse path so far and the retina's squares ("rgb_array"),
-        or the same shown in a window ("human")."""
-        if self.render_mode is None:
-            gym.logger.warn('render() called without a render_mode: make the env with render_mode="rgb_array"')
-            return None
-        if not self._started:
-            raise RuntimeError("render() called before reset(): call reset() first")
-        episodes = self._episodes
-        frame = draw_glimpses(
-            episodes.canvas(0), episodes.path[0, : episodes.steps[0] + 1], self.task.glimpse_size, self.task.n_scales
-        )
-        if self.render_mode == "rgb_array":
-            return frame
-        if self._window is None:
-            self._window = HumanWindow(type(self).__name__, self.metadata["render_fps"])
-        self._window.show(frame)
-        return None
-
-    def close(self) -> None:
-        """Close the render window, if any."""
-        if self._window is not None:
-            self._window.close()
-            self._window = None
+        super().__init__(GlimpseEpisodes(self.task, 1), render_mode)

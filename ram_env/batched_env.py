@@ -1,0 +1,275 @@
+"""The machinery shared by every ram_env task: a batch of episodes, and the two env classes that run it.
+
+A task is an ``Episodes`` subclass: ``num_envs`` episodes reset and stepped with array operations.
+``BatchedEnv`` runs one of them as a ``gymnasium.Env``; ``BatchedVectorEnv`` runs ``num_envs`` as a
+natively batched ``gymnasium.vector.VectorEnv`` with same-step autoreset. Both drive the same code, so
+sub-env ``i`` of a vector env reset with ``seed=s`` plays exactly the episodes of a single env reset
+with ``seed=s + i``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from ram_env import counter_rng
+from ram_env.rendering import HumanWindow
+
+__all__ = ["BatchedEnv", "BatchedVectorEnv", "Episodes"]
+
+
+class Episodes(ABC):
+    """``num_envs`` episodes of one task, advanced together.
+
+    Each episode's random choices come from its own counter-based stream: the stream of the ``j``-th
+    episode since ``seed(s)`` is a function of ``(s, j)`` alone, whatever the batch.
+
+    Attributes:
+        observation_space, action_space: the spaces of one episode.
+    """
+
+    observation_space: spaces.Dict
+    action_space: spaces.Dict
+
+    def __init__(self, num_envs: int) -> None:
+        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        self.num_envs = num_envs
+        self._keys = np.zeros(num_envs, dtype=np.uint64)
+        self._episodes = np.zeros(num_envs, dtype=np.uint64)
+        self._rows = np.arange(num_envs)
+
+    def seed(self, seeds: np.ndarray, ids: np.ndarray | None = None) -> None:
+        """Start the random streams of the episodes ``ids`` (default all) from integer ``seeds``."""
+        ids = slice(None) if ids is None else ids
+        self._keys[ids] = counter_rng.mix64(np.asarray(seeds).astype(np.uint64))
+        self._episodes[ids] = 0
+
+    def next_streams(self, ids: np.ndarray | None) -> np.ndarray:
+        """The stream keys of the next episodes of ``ids`` (default all), counting them as started."""
+        rows = self._rows if ids is None else ids
+        streams = counter_rng.derive_keys(self._keys[rows], self._episodes[rows])
+        self._episodes[rows] += np.uint64(1)
+        return streams
+
+    def check_options(self, options: dict[str, Any], n: int) -> dict[str, np.ndarray]:
+        """Validate reset options for ``n`` episodes; return per-episode ``(n, ...)`` arrays. None by default."""
+        return {}
+
+    @abstractmethod
+    def reset(self, ids: np.ndarray | None, options: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Start episodes ``ids`` (default all) with checked ``options`` for them; return (glimpse, location)."""
+
+    @abstractmethod
+    def parse_action(self, action: Any, batch: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+        """Validate an action (``batch=()`` single, ``(n,)`` batched); return its parts batched, location first."""
+
+    @abstractmethod
+    def step(self, parts: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Step every episode; return (glimpse, location, reward float64, terminated bool), all batched."""
+
+    @abstractmethod
+    def info(self) -> dict[str, np.ndarray]:
+        """The info every step and reset carries, one ``(n,)`` array per key."""
+
+    @abstractmethod
+    def final_info(self, parts: tuple[np.ndarray, ...], reward: np.ndarray) -> dict[str, np.ndarray]:
+        """The info of an episode's last step (meaningful where it ended), one ``(n,)`` array per key."""
+
+    @abstractmethod
+    def frame(self, index: int) -> np.ndarray:
+        """An RGB picture of episode ``index`` so far."""
+
+
+def _check_render_mode(render_mode: str | None, modes: list[str]) -> None:
+    if render_mode is not None and render_mode not in modes:
+        raise ValueError(f"render_mode must be one of {modes} or None, got {render_mode!r}")
+
+
+class BatchedEnv(gym.Env):
+    """A ``gymnasium.Env`` playing one episode of an ``Episodes`` task at a time."""
+
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 4}
+
+    def __init__(self, episodes: Episodes, render_mode: str | None = None) -> None:
+        _check_render_mode(render_mode, self.metadata["render_modes"])
+        self._episodes = episodes
+        self.observation_space = episodes.observation_space
+        self.action_space = episodes.action_space
+        self.render_mode = render_mode
+        self._window: HumanWindow | None = None
+        self._started = self._done = False
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict, dict]:
+        """Start an episode (see the task's docstring for ``options``)."""
+        super().reset(seed=seed)
+        episodes = self._episodes
+        checked = episodes.check_options(options or {}, 1)
+        if seed is not None:
+            episodes.seed(np.array([seed]))
+        elif not self._started:
+            episodes.seed(self.np_random.integers(0, 2**63 - 1, size=1))
+        glimpse, location = episodes.reset(None, checked)
+        self._started, self._done = True, False
+        if self.render_mode == "human":
+            self.render()
+        return {"glimpse": glimpse[0], "location": location[0]}, self._single(episodes.info())
+
+    def step(self, action: dict[str, Any]) -> tuple[dict, float, bool, bool, dict]:
+        """Move the retina and act; see the task's docstring."""
+        if not self._started or self._done:
+            raise RuntimeError("step() called before reset() or after the episode ended: call reset() first")
+        episodes = self._episodes
+        parts = episodes.parse_action(action, ())
+        glimpse, location, reward, terminated = episodes.step(tuple(part[None] for part in parts))
+        info = self._single(episodes.info())
+        self._done = bool(terminated[0])
+        if self._done:
+            info.update(self._single(episodes.final_info(parts, reward)))
+        if self.render_mode == "human":
+            self.render()
+        return {"glimpse": glimpse[0], "location": location[0]}, float(reward[0]), self._done, False, info
+
+    @staticmethod
+    def _single(batched: dict[str, np.ndarray]) -> dict[str, Any]:
+        return {key: np.asarray(value).reshape(-1)[0].item() for key, value in batched.items()}
+
+    def render(self) -> np.ndarray | None:
+        """An RGB picture of the episode so far ("rgb_array"), or the same shown in a window ("human")."""
+        if self.render_mode is None:
+            gym.logger.warn('render() called without a render_mode: make the env with render_mode="rgb_array"')
+            return None
+        if not self._started:
+            raise RuntimeError("render() called before reset(): call reset() first")
+        frame = self._episodes.frame(0)
+        if self.render_mode == "rgb_array":
+            return frame
+        if self._window is None:
+            self._window = HumanWindow(type(self).__name__, self.metadata["render_fps"])
+        self._window.show(frame)
+        return None
+
+    def close(self) -> None:
+        """Close the render window, if any."""
+        if self._window is not None:
+            self._window.close()
+            self._window = None
+
+
+class BatchedVectorEnv(VectorEnv):
+    """A natively batched ``VectorEnv`` over an ``Episodes`` task: one array operation per step for all envs.
+
+    Autoreset is same-step (``metadata["autoreset_mode"]``, as stable-baselines3's VecEnv): the step that
+    ends an episode returns the first observation of the next one, and its ``info`` holds the ended
+    episodes under ``final_obs`` and ``final_info``, with ``_final_obs``/``_final_info`` masks. Unlike
+    ``SyncVectorEnv``, whose ``final_obs`` is an object array of per-env dicts, ``final_obs`` here is
+    batched like the observation, so that no step loops over the envs. Every info value is an array over
+    the envs, each key ``key`` with a boolean mask ``_key`` (Gymnasium's vector info convention).
+
+    ``reset(seed=s)`` seeds sub-env ``i`` with ``s + i`` (or takes one seed per env); ``options`` may hold
+    ``reset_mask`` (a bool array: reset only those envs) and the task's own options, one value for all
+    envs or one per env. ``render_mode="rgb_array"`` makes ``render()`` return one picture per env.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 4, "autoreset_mode": AutoresetMode.SAME_STEP}
+
+    def __init__(self, episodes: Episodes, render_mode: str | None = None) -> None:
+        _check_render_mode(render_mode, self.metadata["render_modes"])
+        self._episodes = episodes
+        self.num_envs = n = episodes.num_envs
+        self.single_observation_space = episodes.observation_space
+        self.single_action_space = episodes.action_space
+        self.observation_space = batch_space(self.single_observation_space, n)
+        self.action_space = batch_space(self.single_action_space, n)
+        self.render_mode = render_mode
+        self._started = False
+        self._all = np.ones(n, dtype=bool)
+
+    def _check_reset_mask(self, options: dict[str, Any]) -> np.ndarray | None:
+        mask = options.get("reset_mask")
+        if mask is None:
+            return None
+        mask = np.asarray(mask)
+        if mask.shape != (self.num_envs,) or mask.dtype != np.bool_ or not mask.any():
+            raise ValueError(
+                f"options['reset_mask'] must be a bool array of shape ({self.num_envs},) with a True, got {mask!r}"
+            )
+        return mask
+
+    def reset(
+        self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Start new episodes in every env, or in those of ``options["reset_mask"]``."""
+        n, episodes = self.num_envs, self._episodes
+        seeds = None if seed is None else np.asarray(seed, dtype=np.int64)
+        if seeds is not None and seeds.shape not in ((), (n,)):
+            raise ValueError(f"seed must be an int or {n} ints, got {seed!r}")
+        super().reset(seed=None if seeds is None else int(seeds.reshape(-1)[0]))
+        options = dict(options or {})
+        mask = self._check_reset_mask(options)
+        options.pop("reset_mask", None)
+        checked = episodes.check_options(options, n)
+        ids = None if mask is None or mask.all() else np.flatnonzero(mask)
+        if seeds is not None:
+            seeds = seeds + np.arange(n) if seeds.ndim == 0 else seeds
+            episodes.seed(seeds if ids is None else seeds[ids], ids)
+        elif not self._started:
+            episodes.seed(self.np_random.integers(0, 2**63 - 1, size=n))
+        glimpse, location = episodes.reset(ids, checked if ids is None else {k: v[ids] for k, v in checked.items()})
+        self._started = True
+        if ids is None:
+            self._glimpse, self._location = glimpse, location
+        else:  # copies: the arrays returned by the last step stay as they were
+            self._glimpse, self._location = self._glimpse.copy(), self._location.copy()
+            self._glimpse[ids], self._location[ids] = glimpse, location
+        reset = self._all if ids is None else mask
+        info = {}
+        for key, value in episodes.info().items():
+            info[key], info[f"_{key}"] = np.where(reset, value, 0).astype(value.dtype), reset.copy()
+        return {"glimpse": self._glimpse.copy(), "location": self._location.copy()}, info
+
+    def step(
+        self, actions: dict[str, np.ndarray]
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """Step every env; where an episode ends, report it in ``final_*`` and start the next one."""
+        if not self._started:
+            raise RuntimeError("step() called before reset(): call reset() first")
+        episodes = self._episodes
+        parts = episodes.parse_action(actions, (self.num_envs,))
+        glimpse, location, reward, terminated = episodes.step(parts)
+        info: dict[str, Any] = {}
+        if terminated.any():
+            ended = terminated.copy()
+            final_info = {**episodes.info(), **episodes.final_info(parts, reward)}
+            info["final_obs"], info["_final_obs"] = {"glimpse": glimpse, "location": location}, ended
+            info["final_info"] = {}
+            for key, value in final_info.items():
+                info["final_info"][key] = np.where(ended, value, 0).astype(value.dtype)
+                info["final_info"][f"_{key}"] = ended
+            info["_final_info"] = ended
+            ids = None if ended.all() else np.flatnonzero(ended)
+            new_glimpse, new_location = episodes.reset(ids, {})
+            if ids is None:
+                glimpse, location = new_glimpse, new_location
+            else:
+                glimpse, location = glimpse.copy(), location.copy()
+                glimpse[ids], location[ids] = new_glimpse, new_location
+        self._glimpse, self._location = glimpse, location
+        for key, value in episodes.info().items():
+            info[key], info[f"_{key}"] = value, self._all
+        truncated = np.zeros(self.num_envs, dtype=bool)
+        return {"glimpse": glimpse, "location": location}, reward, terminated, truncated, info
+
+    def render(self) -> tuple[np.ndarray, ...] | None:
+        """One RGB picture per env of its episode so far."""
+        if self.render_mode is None:
+            return None
+        if not self._started:
+            raise RuntimeError("render() called before reset(): call reset() first")
+        return tuple(self._episodes.frame(i) for i in range(self.num_envs))
