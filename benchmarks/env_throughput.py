@@ -76,7 +76,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="timing per measurement (default 3)")
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds per measurement, best kept (default 5)")
-    parser.add_argument("--ids", nargs="+", default=list(ram_env.ENV_IDS), choices=ram_env.ENV_IDS)
+    ids = [*ram_env.ENV_IDS, ram_env.CATCH_ID]
+    parser.add_argument("--ids", nargs="+", default=ids, choices=ids)
     parser.add_argument("--num-envs", nargs="+", type=int, default=[256, 1024])
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):

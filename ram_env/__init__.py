@@ -7,12 +7,15 @@
 
     env = gym.make("GlimpseMNIST-v0")                      # one episode at a time
     envs = gym.make_vec("GlimpseMNIST-v0", num_envs=256)   # natively batched
+    game = gym.make("GlimpseCatch-v0")                     # the paper's game of Catch
 """
 
 from __future__ import annotations
 
 from gymnasium.envs.registration import register
 
+from ram_env.catch_env import CatchEnv
+from ram_env.catch_vector_env import CatchVectorEnv
 from ram_env.datasets import Dataset, load_dataset
 from ram_env.episodes import GlimpseTask
 from ram_env.glimpse_env import GlimpseEnv
@@ -21,6 +24,9 @@ from ram_env.idx import IDXFormatError, read_idx
 from ram_env.retina import glimpse
 
 __all__ = [
+    "CATCH_ID",
+    "CatchEnv",
+    "CatchVectorEnv",
     "ENV_IDS",
     "PAPER_ERRORS",
     "Dataset",
@@ -41,7 +47,8 @@ _TASKS = {
     "GlimpseClutteredMNIST-v0": dict(canvas_size=60, n_clutter=4, n_glimpses=8, glimpse_size=12, n_scales=3),
     "GlimpseClutteredMNIST100-v0": dict(canvas_size=100, n_clutter=8, n_glimpses=8, glimpse_size=12, n_scales=4),
 }
-ENV_IDS = tuple(_TASKS)
+ENV_IDS = tuple(_TASKS)  # the classification tasks
+CATCH_ID = "GlimpseCatch-v0"  # the game (reward only, no labels)
 # The paper's best test error (%) at the registered number of glimpses.
 PAPER_ERRORS = {
     "GlimpseMNIST-v0": 1.12,
@@ -57,3 +64,9 @@ for _env_id, _kwargs in _TASKS.items():
         vector_entry_point="ram_env.glimpse_vector_env:GlimpseVectorEnv",
         kwargs=_kwargs,
     )
+
+register(
+    id=CATCH_ID,
+    entry_point="ram_env.catch_env:CatchEnv",
+    vector_entry_point="ram_env.catch_vector_env:CatchVectorEnv",
+)

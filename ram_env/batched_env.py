@@ -10,6 +10,7 @@ with ``seed=s + i``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from typing import Any
 
 import gymnasium as gym
@@ -21,7 +22,39 @@ from gymnasium.vector.utils import batch_space
 from ram_env import counter_rng
 from ram_env.rendering import HumanWindow
 
-__all__ = ["BatchedEnv", "BatchedVectorEnv", "Episodes"]
+__all__ = ["BatchedEnv", "BatchedVectorEnv", "Episodes", "validate_action"]
+
+
+def validate_action(action: Any, batch: tuple[int, ...], key: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Check a ``{"location": (x, y), key: choice}`` action (single: ``batch=()``, batched: ``(n_envs,)``).
+
+    Returns:
+        ``(location, choice)``: ``batch + (2,)`` float64 clipped to [-1, 1], and ``batch`` int64.
+
+    Raises:
+        ValueError: not a mapping with "location" and ``key``, a wrongly shaped field, a location with NaN
+            or inf, or a choice that is not an integer in ``[0, n)``; the message names the field.
+    """
+    if not isinstance(action, Mapping) or "location" not in action or key not in action:
+        got = f" with keys {list(action)}" if isinstance(action, Mapping) else ""
+        raise ValueError(
+            f"action must be a dict with keys 'location' (x, y in [-1, 1]) and {key!r} (an integer in [0, {n})), "
+            f"got {type(action).__name__}{got}"
+        )
+    try:
+        location = np.asarray(action["location"], dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"action['location'] must be numbers (x, y), got {action['location']!r}") from exc
+    if location.shape != batch + (2,):
+        raise ValueError(f"action['location'] must have shape {batch + (2,)}, got {location.shape}")
+    if not np.isfinite(location).all():
+        raise ValueError(f"action['location'] must be finite, got NaN or inf in {location.tolist()}")
+    choice = np.asarray(action[key])
+    if choice.shape != batch:
+        raise ValueError(f"action[{key!r}] must have shape {batch}, got {choice.shape}")
+    if not np.issubdtype(choice.dtype, np.integer) or ((choice < 0) | (choice >= n)).any():
+        raise ValueError(f"action[{key!r}] must be an integer in [0, {n}), got {choice.tolist()}")
+    return np.clip(location, -1.0, 1.0), choice.astype(np.int64)
 
 
 class Episodes(ABC):
@@ -60,6 +93,8 @@ class Episodes(ABC):
 
     def check_options(self, options: dict[str, Any], n: int) -> dict[str, np.ndarray]:
         """Validate reset options for ``n`` episodes; return per-episode ``(n, ...)`` arrays. None by default."""
+        if options:
+            raise ValueError(f"unknown reset options {sorted(options)}: {type(self).__name__} takes none")
         return {}
 
     @abstractmethod

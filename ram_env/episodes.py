@@ -6,7 +6,6 @@ them with the same array operations (see ``ram_env.batched_env``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import numpy as np
 from gymnasium import spaces
 
 from ram_env import counter_rng
-from ram_env.batched_env import Episodes
+from ram_env.batched_env import Episodes, validate_action
 from ram_env.canvas import CanvasLayout
 from ram_env.datasets import SPLITS, load_dataset
 from ram_env.rendering import draw_glimpses
@@ -92,37 +91,6 @@ class GlimpseTask:
         return spaces.Dict(
             {"location": spaces.Box(-1.0, 1.0, (2,), dtype=np.float32), "label": spaces.Discrete(n_classes)}
         )
-
-
-def validate_action(action: Any, batch: tuple[int, ...], n_classes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Check an action (single: ``batch=()``, batched: ``batch=(n,)``) and return its parts.
-
-    Returns:
-        ``(location, label)``: ``batch + (2,)`` float64 clipped to [-1, 1], and ``batch`` int64.
-
-    Raises:
-        ValueError: not a mapping with "location" and "label", a wrongly shaped field, a location with NaN
-            or inf, or a label that is not an integer in ``[0, n_classes)``; the message names the field.
-    """
-    if not isinstance(action, Mapping) or "location" not in action or "label" not in action:
-        raise ValueError(
-            "action must be a dict with keys 'location' (x, y in [-1, 1]) and 'label' (class index), got "
-            f"{type(action).__name__}{'' if not isinstance(action, Mapping) else ' with keys ' + str(list(action))}"
-        )
-    try:
-        location = np.asarray(action["location"], dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"action['location'] must be numbers (x, y), got {action['location']!r}") from exc
-    if location.shape != batch + (2,):
-        raise ValueError(f"action['location'] must have shape {batch + (2,)}, got {location.shape}")
-    if not np.isfinite(location).all():
-        raise ValueError(f"action['location'] must be finite, got NaN or inf in {location.tolist()}")
-    label = np.asarray(action["label"])
-    if label.shape != batch:
-        raise ValueError(f"action['label'] must have shape {batch}, got {label.shape}")
-    if not np.issubdtype(label.dtype, np.integer) or ((label < 0) | (label >= n_classes)).any():
-        raise ValueError(f"action['label'] must be an integer class in [0, {n_classes}), got {label.tolist()}")
-    return np.clip(location, -1.0, 1.0), label.astype(np.int64)
 
 
 class GlimpseEpisodes(Episodes):
@@ -224,7 +192,7 @@ class GlimpseEpisodes(Episodes):
 
     def parse_action(self, action: Any, batch: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         """``(location, label)``, see ``validate_action``."""
-        return validate_action(action, batch, self.n_classes)
+        return validate_action(action, batch, "label", self.n_classes)
 
     def step(self, parts: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Move every episode's retina to ``location`` and judge ``label`` where the episode ends.

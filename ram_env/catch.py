@@ -1,0 +1,159 @@
+"""The paper's game of Catch, seen through the retina: its settings and its episodes advanced as a batch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from ram_env import counter_rng
+from ram_env.batched_env import Episodes, validate_action
+from ram_env.episodes import STARTS
+from ram_env.rendering import draw_glimpses
+from ram_env.retina import Retina, locations_to_pixels
+
+__all__ = ["MOVES", "CatchEpisodes", "CatchTask"]
+
+MOVES = ("left", "stay", "right")  # action["move"] 0, 1, 2: the paddle's step, -1, 0, +1 pixel
+
+
+@dataclass(frozen=True)
+class CatchTask:
+    """The settings of Catch (the keyword arguments of GlimpseCatch-v0).
+
+    Attributes:
+        screen_size: side of the square binary screen in pixels (24 in the paper).
+        paddle_width: the paddle's width in pixels.
+        glimpse_size: side ``g`` of each retina patch in pixels.
+        n_scales: number of retina scales ``k``; patch ``i`` covers ``g * 2**i`` pixels.
+        start: "random" (first glimpse at a uniformly random location) or "center".
+    """
+
+    screen_size: int = 24
+    paddle_width: int = 2
+    glimpse_size: int = 6
+    n_scales: int = 3
+    start: str = "random"
+
+    def __post_init__(self) -> None:
+        for name, low in (("screen_size", 3), ("paddle_width", 1), ("glimpse_size", 1), ("n_scales", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        if self.paddle_width >= self.screen_size:
+            raise ValueError(f"paddle_width {self.paddle_width} must be smaller than screen_size {self.screen_size}")
+        if self.start not in STARTS:
+            raise ValueError(f"start must be one of {STARTS}, got {self.start!r}")
+
+    @property
+    def n_steps(self) -> int:
+        """Steps per episode: the ball falls one row per step from the top row to the bottom one."""
+        return self.screen_size - 1
+
+
+class CatchEpisodes(Episodes):
+    """``num_envs`` games of Catch, reset and stepped with array operations.
+
+    The ball (1 pixel) starts in a random column of the top row with a random horizontal direction; each
+    step it falls one row and moves one column, bouncing off the side walls. The paddle
+    (``paddle_width`` pixels on the bottom row) starts in the middle and moves by the action, first. The
+    episode ends when the ball reaches the bottom row: reward 1.0 if it lands on the paddle, else 0.0.
+
+    Attributes:
+        ball: ``(n, 2)`` int64 ball (row, column); ``direction``: ``(n,)`` int64, -1 or +1.
+        paddle: ``(n,)`` int64 leftmost column of the paddle.
+        steps: ``(n,)`` int64 steps taken; ``path``: ``(n, n_steps + 1, 2)`` float32 locations glimpsed.
+    """
+
+    def __init__(self, task: CatchTask, num_envs: int) -> None:
+        super().__init__(num_envs)
+        self.task = task
+        size, k, g = task.screen_size, task.n_scales, task.glimpse_size
+        self.observation_space = spaces.Dict(
+            {
+                "glimpse": spaces.Box(0.0, 1.0, (k, g, g), dtype=np.float32),
+                "location": spaces.Box(-1.0, 1.0, (2,), dtype=np.float32),
+            }
+        )
+        self.action_space = spaces.Dict(
+            {"location": spaces.Box(-1.0, 1.0, (2,), dtype=np.float32), "move": spaces.Discrete(len(MOVES))}
+        )
+        self.retina = Retina(num_envs, size, size, g, k)
+        self.ball = np.zeros((num_envs, 2), dtype=np.int64)
+        self.direction = np.ones(num_envs, dtype=np.int64)
+        self.paddle = np.zeros(num_envs, dtype=np.int64)
+        self.steps = np.zeros(num_envs, dtype=np.int64)
+        self.path = np.zeros((num_envs, task.n_steps + 1, 2), dtype=np.float32)
+
+    def reset(self, ids: np.ndarray | None, options: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """New games: ball in a random top-row column with a random direction, paddle in the middle."""
+        rows = self._rows if ids is None else ids
+        task = self.task
+        draws = counter_rng.uniforms(self.next_streams(ids), 4)
+        self.ball[rows, 0] = 0
+        self.ball[rows, 1] = (draws[:, 0] * task.screen_size).astype(np.int64)
+        self.direction[rows] = np.where(draws[:, 1] < 0.5, -1, 1)
+        self.paddle[rows] = (task.screen_size - task.paddle_width) // 2
+        self.steps[rows] = 0
+        location = (draws[:, 2:] * 2.0 - 1.0) if task.start == "random" else np.zeros((len(rows), 2))
+        location = location.astype(np.float32)
+        self.path[rows, 0] = location
+        self._draw()
+        return self._read(location, ids), location
+
+    def parse_action(self, action: Any, batch: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """``(location, move)``: see ``validate_action``; ``move`` 0 left, 1 stay, 2 right."""
+        return validate_action(action, batch, "move", len(MOVES))
+
+    def step(self, parts: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Move the paddles, then the balls; judge the games whose ball reached the bottom row."""
+        location, move = parts
+        task = self.task
+        last = task.screen_size - 1
+        self.paddle = np.clip(self.paddle + move - 1, 0, task.screen_size - task.paddle_width)
+        column = self.ball[:, 1] + self.direction
+        bounce = (column < 0) | (column > last)
+        self.direction = np.where(bounce, -self.direction, self.direction)
+        self.ball[:, 1] = np.where(bounce, self.ball[:, 1] + self.direction, column)
+        self.ball[:, 0] += 1
+        self.steps += 1
+        terminated = self.ball[:, 0] >= last
+        reward = (terminated & self._caught()).astype(np.float64)
+        location = location.astype(np.float32)
+        self.path[self._rows, np.minimum(self.steps, task.n_steps)] = location
+        self._draw()
+        return self._read(location, None), location, reward, terminated
+
+    def _caught(self) -> np.ndarray:
+        offset = self.ball[:, 1] - self.paddle
+        return (offset >= 0) & (offset < self.task.paddle_width)
+
+    def info(self) -> dict[str, np.ndarray]:
+        """No per-step info."""
+        return {}
+
+    def final_info(self, parts: tuple[np.ndarray, np.ndarray], reward: np.ndarray) -> dict[str, np.ndarray]:
+        """``caught``: whether the paddle caught the ball."""
+        return {"caught": reward == 1.0}
+
+    def _draw(self) -> None:
+        screen = self.retina.interior()
+        screen[...] = 0
+        screen[self._rows, self.ball[:, 0], self.ball[:, 1]] = 255
+        bottom = screen[:, -1]
+        for offset in range(self.task.paddle_width):
+            bottom[self._rows, self.paddle + offset] = 255
+        self.retina.load()
+
+    def _read(self, location: np.ndarray, ids: np.ndarray | None) -> np.ndarray:
+        size = self.task.screen_size
+        return self.retina.read(locations_to_pixels(location, size, size), ids)
+
+    def frame(self, index: int) -> np.ndarray:
+        """The screen of game ``index`` with its glimpse path so far and the retina's squares."""
+        p, size = self.retina.pad, self.task.screen_size
+        screen = self.retina.canvases[index, p : p + size, p : p + size]
+        path = self.path[index, : self.steps[index] + 1]
+        return draw_glimpses(screen, path, self.task.glimpse_size, self.task.n_scales)
