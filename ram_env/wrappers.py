@@ -1,9 +1,9 @@
 """Action wrappers for RL libraries that take no ``Dict`` actions (stable-baselines3, sb3-contrib, ...).
 
-The glimpse envs' action is ``Dict(location=Box(-1, 1, (2,)), label=Discrete(n_classes))``. These wrappers
-expose it as ``MultiDiscrete([grid_size, grid_size, n_classes])``: the column and row of a location on a
-``grid_size x grid_size`` grid over [-1, 1]^2 (``np.linspace(-1, 1, grid_size)`` on each axis), and the
-label.
+The glimpse envs' action is ``Dict(location=Box(-1, 1, (2,)), label=Discrete(n_classes))`` (Catch:
+``move=Discrete(3)`` in place of ``label``). These wrappers expose it as
+``MultiDiscrete([grid_size, grid_size, n])``: the column and row of a location on a ``grid_size x grid_size``
+grid over [-1, 1]^2 (``np.linspace(-1, 1, grid_size)`` on each axis), and the discrete choice.
 
 Why a grid and not a ``Box``: the label is a choice among classes, which a categorical distribution
 models directly, while a ``Box`` would need an arg-max over a continuous vector (no probability of the
@@ -22,11 +22,25 @@ import numpy as np
 from gymnasium.vector import VectorActionWrapper, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-__all__ = ["GridActions", "GridActionsVector", "grid_to_dict"]
+__all__ = ["GridActions", "GridActionsVector", "choice_key", "grid_to_dict"]
 
 
-def grid_to_dict(action: Any, grid_size: int, n_classes: int, batch: tuple[int, ...] = ()) -> dict[str, np.ndarray]:
-    """Turn grid actions ``batch + (3,)`` (column, row, label) into the env's Dict action.
+def choice_key(action_space: gym.spaces.Dict) -> str:
+    """The name of the discrete part of a glimpse env's Dict action ("label", or "move" for Catch)."""
+    keys = [key for key in action_space.spaces if key != "location"]
+    if (
+        "location" not in action_space.spaces
+        or len(keys) != 1
+        or not isinstance(action_space[keys[0]], gym.spaces.Discrete)
+    ):
+        raise ValueError(f"expected a Dict(location=Box, <choice>=Discrete) action space, got {action_space}")
+    return keys[0]
+
+
+def grid_to_dict(
+    action: Any, grid_size: int, n_classes: int, batch: tuple[int, ...] = (), key: str = "label"
+) -> dict[str, np.ndarray]:
+    """Turn grid actions ``batch + (3,)`` (column, row, choice) into the env's Dict action ``{location, key}``.
 
     Raises:
         ValueError: wrong shape, not integers, or a component out of its range; the message names it.
@@ -40,10 +54,10 @@ def grid_to_dict(action: Any, grid_size: int, n_classes: int, batch: tuple[int, 
     highs = np.array([grid_size, grid_size, n_classes])
     bad = (action < 0) | (action >= highs)
     if bad.any():
-        name = ("column", "row", "label")[int(np.argmax(bad.reshape(-1, 3).any(axis=0)))]
+        name = ("column", "row", key)[int(np.argmax(bad.reshape(-1, 3).any(axis=0)))]
         raise ValueError(f"grid action {name} out of range: got {action.tolist()}, limits {highs.tolist()} (exclusive)")
     grid = np.linspace(-1.0, 1.0, grid_size, dtype=np.float32)
-    return {"location": grid[action[..., :2]], "label": action[..., 2]}
+    return {"location": grid[action[..., :2]], key: action[..., 2]}
 
 
 def _check_grid_size(grid_size: int) -> None:
@@ -57,12 +71,13 @@ class GridActions(gym.ActionWrapper):
     def __init__(self, env: gym.Env, grid_size: int = 7) -> None:
         super().__init__(env)
         _check_grid_size(grid_size)
-        self.grid_size, self.n_classes = grid_size, int(env.action_space["label"].n)
-        self.action_space = gym.spaces.MultiDiscrete([grid_size, grid_size, self.n_classes])
+        self.grid_size, self.key = grid_size, choice_key(env.action_space)
+        self.n_choices = int(env.action_space[self.key].n)
+        self.action_space = gym.spaces.MultiDiscrete([grid_size, grid_size, self.n_choices])
 
     def action(self, action: np.ndarray) -> dict[str, np.ndarray]:
-        """(column, row, label) -> the env's Dict action."""
-        return grid_to_dict(action, self.grid_size, self.n_classes)
+        """(column, row, choice) -> the env's Dict action."""
+        return grid_to_dict(action, self.grid_size, self.n_choices, key=self.key)
 
 
 class GridActionsVector(VectorActionWrapper):
@@ -71,10 +86,11 @@ class GridActionsVector(VectorActionWrapper):
     def __init__(self, env: VectorEnv, grid_size: int = 7) -> None:
         super().__init__(env)
         _check_grid_size(grid_size)
-        self.grid_size, self.n_classes = grid_size, int(env.single_action_space["label"].n)
-        self.single_action_space = gym.spaces.MultiDiscrete([grid_size, grid_size, self.n_classes])
+        self.grid_size, self.key = grid_size, choice_key(env.single_action_space)
+        self.n_choices = int(env.single_action_space[self.key].n)
+        self.single_action_space = gym.spaces.MultiDiscrete([grid_size, grid_size, self.n_choices])
         self.action_space = batch_space(self.single_action_space, env.num_envs)
 
     def actions(self, actions: np.ndarray) -> dict[str, np.ndarray]:
-        """``(N, 3)`` (column, row, label) -> the env's batched Dict action."""
-        return grid_to_dict(actions, self.grid_size, self.n_classes, (self.num_envs,))
+        """``(N, 3)`` (column, row, choice) -> the env's batched Dict action."""
+        return grid_to_dict(actions, self.grid_size, self.n_choices, (self.num_envs,), self.key)
