@@ -156,6 +156,8 @@ def run_training(args: argparse.Namespace) -> None:
         if config_given or args.seed is not None or env_kwargs_of(args):
             raise UsageError("--resume continues with the run's own settings: give only --run-dir (and --device)")
         agent = agents.load(callback.latest, device=args.device)
+        if args.n_timesteps is None and (run_dir / "config.json").is_file():
+            args.n_timesteps = json.loads((run_dir / "config.json").read_text()).get("n_timesteps")
         print(f"resuming {run_dir} at epoch {agent.epoch} ({agent.num_timesteps} env steps)")
     else:
         if callback.latest.exists():

@@ -264,11 +264,13 @@ class ReinforceRAM:
                                     valid_error=f"{self.history[-1]['valid_error']:.4f}" if self.history else "-",
                                     img_s=f"{scalars['images_per_second']:.0f}")
                 bar.update(cfg.batch_size * self.n_glimpses)
-            self.train_seconds += time.perf_counter() - epoch_start
             if updates < updates_per_epoch:  # stopped inside an epoch by total_timesteps
+                self.train_seconds += time.perf_counter() - epoch_start
                 break
+            update_seconds = time.perf_counter() - epoch_start
             self.epoch += 1
             valid = evaluate(self, self.env_id, split="valid", **self.env_kwargs)
+            self.train_seconds += time.perf_counter() - epoch_start  # wall time, validation included
             record = {key: value / updates for key, value in sums.items()}
             record.update(
                 epoch=self.epoch,
@@ -276,7 +278,8 @@ class ReinforceRAM:
                 train_seconds=self.train_seconds,
                 learning_rate=self.optimizer.param_groups[0]["lr"],
                 valid_error=valid["error"],
-                glimpses_per_second=updates * cfg.batch_size * self.n_glimpses / (time.perf_counter() - epoch_start),
+                images_per_second=updates * cfg.batch_size / update_seconds,
+                glimpses_per_second=updates * cfg.batch_size * self.n_glimpses / update_seconds,
             )
             self.history.append(record)
             callback.on_epoch_end(self, record)

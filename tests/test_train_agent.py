@@ -18,8 +18,19 @@ import train_agent
 
 REPO = Path(__file__).resolve().parents[1]
 # A small, fast configuration on the small dataset (1,000 training images, 3 glimpses).
-SMALL = ["--n-glimpses", "3", "--batch-size", "50", "--epochs", "2", "--warmup-epochs", "0", "--pictures", "2",
-         "--no-progress-bar"]
+SMALL = [
+    "--n-glimpses",
+    "3",
+    "--batch-size",
+    "50",
+    "--epochs",
+    "2",
+    "--warmup-epochs",
+    "0",
+    "--pictures",
+    "2",
+    "--no-progress-bar",
+]
 
 
 @pytest.fixture(scope="module")
@@ -72,11 +83,17 @@ def test_resume_without_a_run_and_run_dir_clashes(capsys: pytest.CaptureFixture[
 
 
 def test_argparse_errors_and_help_from_the_command_line() -> None:
-    bad = subprocess.run([sys.executable, "train_agent.py", "--env", "NoSuchEnv-v0"], cwd=REPO,
-                         capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "train_agent.py", "--env", "NoSuchEnv-v0"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode == 2 and "invalid choice: 'NoSuchEnv-v0'" in bad.stderr
-    unimplemented = subprocess.run([sys.executable, "train_agent.py", "--algo", "a2c"], cwd=REPO,
-                                   capture_output=True, text=True, timeout=120)
+    unimplemented = subprocess.run(
+        [sys.executable, "train_agent.py", "--algo", "a2c"], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert unimplemented.returncode == 2 and "--algo a2c is not implemented yet" in unimplemented.stderr
     assert "Traceback" not in unimplemented.stderr
 
@@ -114,12 +131,14 @@ def test_small_run_writes_the_run_directory(
 def test_killed_run_resumes_to_the_same_result(small_mnist: str, tmp_path: Path) -> None:
     """A real process killed mid-training (epoch 2 of 3), then --resume, ends as a run never killed."""
     common = [sys.executable, "train_agent.py", "--data-dir", small_mnist, *SMALL, "--epochs", "3", "--pictures", "0"]
-    whole = subprocess.run([*common, "--run-dir", str(tmp_path / "whole")], cwd=REPO, capture_output=True,
-                           text=True, timeout=300)
+    whole = subprocess.run(
+        [*common, "--run-dir", str(tmp_path / "whole")], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert whole.returncode == 0, whole.stderr
     killed_dir = tmp_path / "killed"
-    process = subprocess.Popen([*common, "--run-dir", str(killed_dir)], cwd=REPO, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [*common, "--run-dir", str(killed_dir)], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     latest = killed_dir / "checkpoints" / "latest.pt"
     try:
         while process.poll() is None and not (latest.exists() and "epoch" in _metrics_text(killed_dir)):
@@ -128,9 +147,22 @@ def test_killed_run_resumes_to_the_same_result(small_mnist: str, tmp_path: Path)
         process.kill()
         process.wait()
     assert latest.exists(), "the run ended before writing its first checkpoint"
-    resumed = subprocess.run([sys.executable, "train_agent.py", "--run-dir", str(killed_dir), "--resume",
-                              "--no-progress-bar", "--pictures", "0"], cwd=REPO, capture_output=True, text=True,
-                             timeout=300)
+    resumed = subprocess.run(
+        [
+            sys.executable,
+            "train_agent.py",
+            "--run-dir",
+            str(killed_dir),
+            "--resume",
+            "--no-progress-bar",
+            "--pictures",
+            "0",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming" in resumed.stdout
     a = agents.load(tmp_path / "whole" / "checkpoints" / "latest.pt")
