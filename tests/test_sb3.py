@@ -13,6 +13,9 @@ from stable_baselines3.common.env_checker import check_env
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 import ram_env
+from agents.checkpoints import read_checkpoint
+from agents.evaluation import evaluate
+from agents.sb3_agent import SB3Agent
 from agents.sb3_extractor import GlimpseFeaturesExtractor
 from agents.sb3_vec_env import NativeVecEnv, make_sb3_vec_env
 from ram_env.wrappers import GridActions, GridActionsVector, grid_to_dict
@@ -123,3 +126,43 @@ def test_short_ppo_run_raises_the_mean_reward() -> None:
     model.learn(20000)
     after = mean_reward()
     assert before < 0.2 and after > 0.6, (before, after)
+
+
+@pytest.mark.parametrize("algo", ["ppo", "a2c", "recurrent_ppo"])
+def test_sb3_agent_predicts_env_actions_and_round_trips(tmp_path, algo: str) -> None:
+    torch.set_num_threads(1)
+    task = {"n_glimpses": 2, "start": "center"}
+    hyperparams = {"n_steps": 4} if algo == "a2c" else {"n_steps": 4, "batch_size": 32}
+    agent = SB3Agent(algo, "GlimpseMNIST-v0", num_envs=8, env_kwargs=task, hyperparams=hyperparams)
+    agent.learn(64)
+    assert agent.num_timesteps >= 64
+    envs = gym.make_vec("GlimpseMNIST-v0", num_envs=5, split="test", **task)
+    obs, _ = envs.reset(seed=0)
+    starts = np.ones(5, dtype=bool)
+    action, state = agent.predict(obs, None, starts, deterministic=True)
+    assert action["location"].shape == (5, 2) and action["label"].shape == (5,)
+    assert action in envs.action_space
+    single, _ = agent.predict({key: value[0] for key, value in obs.items()}, None, np.ones(1, bool), True)
+    np.testing.assert_array_equal(single["location"], action["location"][0])
+    assert single["label"] == action["label"][0]
+    agent.save(tmp_path / "agent.pt")
+    back = SB3Agent.from_payload(read_checkpoint(tmp_path / "agent.pt"))
+    again, _ = back.predict(obs, None, starts, deterministic=True)
+    for key in ("location", "label"):
+        np.testing.assert_array_equal(again[key], action[key])
+    scores = [evaluate(a, "GlimpseMNIST-v0", split="test", n_episodes=50, **task)["error"] for a in (agent, back)]
+    assert scores[0] == scores[1]
+
+
+def test_sb3_agent_on_catch_moves_the_paddle() -> None:
+    agent = SB3Agent("ppo", "GlimpseCatch-v0", num_envs=4, hyperparams={"n_steps": 8, "batch_size": 32})
+    envs = gym.make_vec("GlimpseCatch-v0", num_envs=4)
+    obs, _ = envs.reset(seed=0)
+    action, _ = agent.predict(obs)
+    assert set(action) == {"location", "move"} and action in envs.action_space
+    envs.step(action)
+
+
+def test_sb3_agent_rejects_unknown_algo() -> None:
+    with pytest.raises(ValueError, match="algo must be one of"):
+        SB3Agent("dqn", "GlimpseMNIST-v0")
