@@ -209,3 +209,13 @@ def test_random_agent_scores_chance_on_every_task() -> None:
             correct.extend(reward[terminated])
         assert len(correct) == 2000
         assert 0.07 < np.mean(correct) < 0.13, env_id
+
+
+def test_ram_env_needs_no_torch() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, gymnasium as gym, ram_env; gym.make_vec('GlimpseCatch-v0', num_envs=2).reset(seed=0); "
+    code += "import ram_env.wrappers; print(sorted(m for m in ('torch', 'stable_baselines3') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.strip() == "[]"
