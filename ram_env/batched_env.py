@@ -20,7 +20,8 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from ram_env import counter_rng
-from ram_env.rendering import HumanWindow
+from ram_env.rendering import HumanWindow, draw_glimpses
+from ram_env.retina import Retina, locations_to_pixels
 
 __all__ = ["BatchedEnv", "BatchedVectorEnv", "Episodes", "validate_action"]
 
@@ -58,22 +59,39 @@ def validate_action(action: Any, batch: tuple[int, ...], key: str, n: int) -> tu
 
 
 class Episodes(ABC):
-    """``num_envs`` episodes of one task, advanced together.
+    """``num_envs`` episodes of one task seen through a retina, advanced together.
 
     Each episode's random choices come from its own counter-based stream: the stream of the ``j``-th
     episode since ``seed(s)`` is a function of ``(s, j)`` alone, whatever the batch.
 
+    Args:
+        num_envs: episodes run side by side.
+        size: side of the square canvas (or screen) in pixels.
+        glimpse_size, n_scales: the retina's patch side ``g`` and number of scales ``k``.
+        max_steps: the most steps an episode takes.
+
     Attributes:
         observation_space, action_space: the spaces of one episode.
+        retina: the ``Retina`` holding the episodes' canvases.
+        steps: ``(n,)`` int64 steps taken in each episode.
+        path: ``(n, max_steps + 1, 2)`` float32, the locations glimpsed so far (row 0 at reset).
     """
 
-    observation_space: spaces.Dict
     action_space: spaces.Dict
 
-    def __init__(self, num_envs: int) -> None:
+    def __init__(self, num_envs: int, size: int, glimpse_size: int, n_scales: int, max_steps: int) -> None:
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
-        self.num_envs = num_envs
+        self.num_envs, self.size, self.max_steps = num_envs, size, max_steps
+        self.observation_space = spaces.Dict(
+            {
+                "glimpse": spaces.Box(0.0, 1.0, (n_scales, glimpse_size, glimpse_size), dtype=np.float32),
+                "location": spaces.Box(-1.0, 1.0, (2,), dtype=np.float32),
+            }
+        )
+        self.retina = Retina(num_envs, size, size, glimpse_size, n_scales)
+        self.steps = np.zeros(num_envs, dtype=np.int64)
+        self.path = np.zeros((num_envs, max_steps + 1, 2), dtype=np.float32)
         self._keys = np.zeros(num_envs, dtype=np.uint64)
         self._episodes = np.zeros(num_envs, dtype=np.uint64)
         self._rows = np.arange(num_envs)
@@ -117,9 +135,25 @@ class Episodes(ABC):
     def final_info(self, parts: tuple[np.ndarray, ...], reward: np.ndarray) -> dict[str, np.ndarray]:
         """The info of an episode's last step (meaningful where it ended), one ``(n,)`` array per key."""
 
-    @abstractmethod
+    def first_glimpse(self, location: np.ndarray, ids: np.ndarray | None) -> np.ndarray:
+        """Start the paths of episodes ``ids`` (default all) at ``location`` (``(m, 2)`` float32); glimpse there."""
+        rows = self._rows if ids is None else ids
+        self.steps[rows] = 0
+        self.path[rows, 0] = location
+        return self.retina.read(locations_to_pixels(location, self.size, self.size), ids)
+
+    def next_glimpse(self, location: np.ndarray) -> np.ndarray:
+        """Count a step of every episode, record ``location`` (``(n, 2)`` float32) and glimpse there."""
+        self.steps += 1
+        self.path[self._rows, np.minimum(self.steps, self.max_steps)] = location
+        return self.retina.read(locations_to_pixels(location, self.size, self.size))
+
     def frame(self, index: int) -> np.ndarray:
-        """An RGB picture of episode ``index`` so far."""
+        """An RGB picture of episode ``index``: its canvas, glimpse path so far and the retina's squares."""
+        p, size = self.retina.pad, self.size
+        canvas = self.retina.canvases[index, p : p + size, p : p + size]
+        path = self.path[index, : self.steps[index] + 1]
+        return draw_glimpses(canvas, path, self.retina.size, self.retina.n_scales)
 
 
 def _check_render_mode(render_mode: str | None, modes: list[str]) -> None:

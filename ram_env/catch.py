@@ -11,8 +11,6 @@ from gymnasium import spaces
 from ram_env import counter_rng
 from ram_env.batched_env import Episodes, validate_action
 from ram_env.episodes import STARTS
-from ram_env.rendering import draw_glimpses
-from ram_env.retina import Retina, locations_to_pixels
 
 __all__ = ["MOVES", "CatchEpisodes", "CatchTask"]
 
@@ -64,28 +62,18 @@ class CatchEpisodes(Episodes):
     Attributes:
         ball: ``(n, 2)`` int64 ball (row, column); ``direction``: ``(n,)`` int64, -1 or +1.
         paddle: ``(n,)`` int64 leftmost column of the paddle.
-        steps: ``(n,)`` int64 steps taken; ``path``: ``(n, n_steps + 1, 2)`` float32 locations glimpsed.
+        (and those of ``Episodes``: ``retina``, ``steps``, ``path``)
     """
 
     def __init__(self, task: CatchTask, num_envs: int) -> None:
-        super().__init__(num_envs)
+        super().__init__(num_envs, task.screen_size, task.glimpse_size, task.n_scales, task.n_steps)
         self.task = task
-        size, k, g = task.screen_size, task.n_scales, task.glimpse_size
-        self.observation_space = spaces.Dict(
-            {
-                "glimpse": spaces.Box(0.0, 1.0, (k, g, g), dtype=np.float32),
-                "location": spaces.Box(-1.0, 1.0, (2,), dtype=np.float32),
-            }
-        )
         self.action_space = spaces.Dict(
             {"location": spaces.Box(-1.0, 1.0, (2,), dtype=np.float32), "move": spaces.Discrete(len(MOVES))}
         )
-        self.retina = Retina(num_envs, size, size, g, k)
         self.ball = np.zeros((num_envs, 2), dtype=np.int64)
         self.direction = np.ones(num_envs, dtype=np.int64)
         self.paddle = np.zeros(num_envs, dtype=np.int64)
-        self.steps = np.zeros(num_envs, dtype=np.int64)
-        self.path = np.zeros((num_envs, task.n_steps + 1, 2), dtype=np.float32)
 
     def reset(self, ids: np.ndarray | None, options: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """New games: ball in a random top-row column with a random direction, paddle in the middle."""
@@ -96,12 +84,10 @@ class CatchEpisodes(Episodes):
         self.ball[rows, 1] = (draws[:, 0] * task.screen_size).astype(np.int64)
         self.direction[rows] = np.where(draws[:, 1] < 0.5, -1, 1)
         self.paddle[rows] = (task.screen_size - task.paddle_width) // 2
-        self.steps[rows] = 0
         location = (draws[:, 2:] * 2.0 - 1.0) if task.start == "random" else np.zeros((len(rows), 2))
         location = location.astype(np.float32)
-        self.path[rows, 0] = location
         self._draw()
-        return self._read(location, ids), location
+        return self.first_glimpse(location, ids), location
 
     def parse_action(self, action: Any, batch: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         """``(location, move)``: see ``validate_action``; ``move`` 0 left, 1 stay, 2 right."""
@@ -118,13 +104,11 @@ class CatchEpisodes(Episodes):
         self.direction = np.where(bounce, -self.direction, self.direction)
         self.ball[:, 1] = np.where(bounce, self.ball[:, 1] + self.direction, column)
         self.ball[:, 0] += 1
-        self.steps += 1
         terminated = self.ball[:, 0] >= last
         reward = (terminated & self._caught()).astype(np.float64)
         location = location.astype(np.float32)
-        self.path[self._rows, np.minimum(self.steps, task.n_steps)] = location
         self._draw()
-        return self._read(location, None), location, reward, terminated
+        return self.next_glimpse(location), location, reward, terminated
 
     def _caught(self) -> np.ndarray:
         offset = self.ball[:, 1] - self.paddle
@@ -146,14 +130,3 @@ class CatchEpisodes(Episodes):
         for offset in range(self.task.paddle_width):
             bottom[self._rows, self.paddle + offset] = 255
         self.retina.load()
-
-    def _read(self, location: np.ndarray, ids: np.ndarray | None) -> np.ndarray:
-        size = self.task.screen_size
-        return self.retina.read(locations_to_pixels(location, size, size), ids)
-
-    def frame(self, index: int) -> np.ndarray:
-        """The screen of game ``index`` with its glimpse path so far and the retina's squares."""
-        p, size = self.retina.pad, self.task.screen_size
-        screen = self.retina.canvases[index, p : p + size, p : p + size]
-        path = self.path[index, : self.steps[index] + 1]
-        return draw_glimpses(screen, path, self.task.glimpse_size, self.task.n_scales)

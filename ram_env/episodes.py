@@ -17,8 +17,6 @@ from ram_env import counter_rng
 from ram_env.batched_env import Episodes, validate_action
 from ram_env.canvas import CanvasLayout
 from ram_env.datasets import SPLITS, load_dataset
-from ram_env.rendering import draw_glimpses
-from ram_env.retina import Retina, locations_to_pixels
 
 __all__ = ["GlimpseEpisodes", "GlimpseTask", "STARTS"]
 
@@ -76,16 +74,6 @@ class GlimpseTask:
         if self.clutter_size > self.canvas_size:
             raise ValueError(f"clutter_size {self.clutter_size} is larger than canvas_size {self.canvas_size}")
 
-    def observation_space(self) -> spaces.Dict:
-        """``Dict(glimpse=Box(0, 1, (k, g, g)), location=Box(-1, 1, (2,)))``, float32."""
-        k, g = self.n_scales, self.glimpse_size
-        return spaces.Dict(
-            {
-                "glimpse": spaces.Box(0.0, 1.0, (k, g, g), dtype=np.float32),
-                "location": spaces.Box(-1.0, 1.0, (2,), dtype=np.float32),
-            }
-        )
-
     def action_space(self, n_classes: int) -> spaces.Dict:
         """``Dict(location=Box(-1, 1, (2,), float32), label=Discrete(n_classes))``."""
         return spaces.Dict(
@@ -102,13 +90,11 @@ class GlimpseEpisodes(Episodes):
 
     Attributes:
         image_index, label: ``(n,)`` int64, the image of each episode and its class.
-        steps: ``(n,)`` int64, steps taken in each episode.
-        path: ``(n, n_glimpses + 1, 2)`` float32, the locations glimpsed so far (row 0 from reset).
-        retina: the ``Retina`` holding the episodes' canvases.
+        (and those of ``Episodes``: ``retina``, ``steps``, ``path``)
     """
 
     def __init__(self, task: GlimpseTask, num_envs: int) -> None:
-        super().__init__(num_envs)
+        super().__init__(num_envs, task.canvas_size, task.glimpse_size, task.n_scales, task.n_glimpses)
         self.task = task
         data = load_dataset(task.data_dir)
         self.n_classes = data.n_classes
@@ -119,15 +105,10 @@ class GlimpseEpisodes(Episodes):
             raise ValueError(f"canvas_size {task.canvas_size} is smaller than the {h}x{w} images of {data.source}")
         if task.clutter_size > min(h, w):
             raise ValueError(f"clutter_size {task.clutter_size} is larger than the {h}x{w} images it is cut from")
-        self.observation_space = task.observation_space()
         self.action_space = task.action_space(self.n_classes)
-        size = task.canvas_size
-        self.retina = Retina(num_envs, size, size, task.glimpse_size, task.n_scales)
-        self._layout = CanvasLayout(size, task.n_clutter, task.clutter_size)
+        self._layout = CanvasLayout(task.canvas_size, task.n_clutter, task.clutter_size)
         self.image_index = np.zeros(num_envs, dtype=np.int64)
         self.label = np.zeros(num_envs, dtype=np.int64)
-        self.steps = np.zeros(num_envs, dtype=np.int64)
-        self.path = np.zeros((num_envs, task.n_glimpses + 1, 2), dtype=np.float32)
 
     @property
     def n_images(self) -> int:
@@ -186,9 +167,7 @@ class GlimpseEpisodes(Episodes):
         self.retina.load(canvases, ids)
         self.image_index[rows] = image_index
         self.label[rows] = self._labels[image_index]
-        self.steps[rows] = 0
-        self.path[rows, 0] = location
-        return self._read(location, ids), location
+        return self.first_glimpse(location, ids), location
 
     def parse_action(self, action: Any, batch: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         """``(location, label)``, see ``validate_action``."""
@@ -205,12 +184,11 @@ class GlimpseEpisodes(Episodes):
             ``(n,)`` float64 (1.0 for a correct final guess, else 0.0) and ``(n,)`` bool.
         """
         location, label = parts
-        self.steps += 1
-        terminated = self.steps >= self.task.n_glimpses
         location = location.astype(np.float32)
-        self.path[self._rows, np.minimum(self.steps, self.task.n_glimpses)] = location
+        glimpse = self.next_glimpse(location)
+        terminated = self.steps >= self.task.n_glimpses
         reward = (terminated & (label == self.label)).astype(np.float64)
-        return self._read(location, None), location, reward, terminated
+        return glimpse, location, reward, terminated
 
     def info(self) -> dict[str, np.ndarray]:
         """``image_index`` of every episode."""
@@ -219,14 +197,3 @@ class GlimpseEpisodes(Episodes):
     def final_info(self, parts: tuple[np.ndarray, np.ndarray], reward: np.ndarray) -> dict[str, np.ndarray]:
         """``label`` (the true class), ``prediction`` and ``is_correct``."""
         return {"label": self.label.copy(), "prediction": parts[1].copy(), "is_correct": reward == 1.0}
-
-    def _read(self, location: np.ndarray, ids: np.ndarray | None) -> np.ndarray:
-        size = self.task.canvas_size
-        return self.retina.read(locations_to_pixels(location, size, size), ids)
-
-    def frame(self, index: int) -> np.ndarray:
-        """The canvas of episode ``index`` with its glimpse path so far and the retina's squares."""
-        p, size = self.retina.pad, self.task.canvas_size
-        canvas = self.retina.canvases[index, p : p + size, p : p + size]
-        path = self.path[index, : self.steps[index] + 1]
-        return draw_glimpses(canvas, path, self.task.glimpse_size, self.task.n_scales)
