@@ -55,6 +55,10 @@ class SB3Agent:
         env_kwargs: keyword overrides for the env (``n_glimpses``, ``start``, ``data_dir``, ...).
         hyperparams: keyword arguments of the SB3 class, over ``DEFAULT_HYPERPARAMS[algo]``.
         tensorboard_log: SB3's TensorBoard folder (None: no TensorBoard).
+        model: an SB3 model to wrap (``from_payload``) instead of a new one.
+
+    Attributes:
+        history: the evaluation records of training so far (``agents.sb3_training``), saved with the agent.
     """
 
     def __init__(
@@ -75,6 +79,7 @@ class SB3Agent:
         self.algo, self.env_id, self.num_envs, self.seed = algo, env_id, num_envs, seed
         self.grid_size, self.env_kwargs = grid_size, dict(env_kwargs or {})
         self.hyperparams = {**DEFAULT_HYPERPARAMS[algo], **(hyperparams or {})}
+        self.history: list[dict[str, Any]] = []
         venv = make_sb3_vec_env(env_id, num_envs, grid_size, **self.env_kwargs)
         venv.seed(seed)
         self._key, self._n_choices = venv.venv.key, venv.venv.n_choices
@@ -138,6 +143,7 @@ class SB3Agent:
                 key: str(value) if isinstance(value, Path) else value for key, value in self.env_kwargs.items()
             },
             "hyperparams": self.hyperparams,
+            "history": self.history,
             "model": buffer.getvalue(),
         }
         return atomic_save(payload, path)
@@ -146,7 +152,7 @@ class SB3Agent:
     def from_payload(cls, payload: dict[str, Any], device: str = "cpu") -> SB3Agent:
         """Rebuild a saved agent (see ``agents.load``)."""
         model = SB3_ALGOS[payload["algo"]].load(io.BytesIO(payload["model"]), device=device)
-        return cls(
+        agent = cls(
             payload["algo"],
             payload["env_id"],
             payload["num_envs"],
@@ -157,3 +163,5 @@ class SB3Agent:
             payload["hyperparams"],
             model=model,
         )
+        agent.history = payload["history"]
+        return agent
