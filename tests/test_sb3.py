@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import gymnasium as gym
@@ -17,6 +18,7 @@ from agents.checkpoints import read_checkpoint
 from agents.evaluation import evaluate
 from agents.sb3_agent import SB3Agent
 from agents.sb3_extractor import GlimpseFeaturesExtractor
+from agents.sb3_training import SB3RunDirectoryCallback
 from agents.sb3_vec_env import NativeVecEnv, make_sb3_vec_env
 from ram_env.wrappers import GridActions, GridActionsVector, grid_to_dict
 
@@ -166,3 +168,23 @@ def test_sb3_agent_on_catch_moves_the_paddle() -> None:
 def test_sb3_agent_rejects_unknown_algo() -> None:
     with pytest.raises(ValueError, match="algo must be one of"):
         SB3Agent("dqn", "GlimpseMNIST-v0")
+
+
+def test_sb3_run_directory_and_resume(tmp_path) -> None:
+    torch.set_num_threads(1)
+    task = {"n_glimpses": 1, "start": "center"}
+    agent = SB3Agent(
+        "ppo", "GlimpseMNIST-v0", num_envs=16, env_kwargs=task, hyperparams={"n_steps": 8, "batch_size": 64}
+    )
+    agent.learn(300, callback=SB3RunDirectoryCallback(agent, tmp_path, eval_freq=128, eval_episodes=20))
+    records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["timesteps"] for r in records] == [128, 256, 384]
+    assert all(0.0 <= r["valid_error"] <= 1.0 for r in records)
+    best = min(records, key=lambda r: r["valid_error"])
+    latest = SB3Agent.from_payload(read_checkpoint(tmp_path / "checkpoints" / "latest.pt"))
+    assert latest.num_timesteps == 384 and latest.history == records
+    saved_best = SB3Agent.from_payload(read_checkpoint(tmp_path / "checkpoints" / "best.pt"))
+    assert saved_best.history[-1]["valid_error"] == best["valid_error"]  # ties keep the later one
+    latest.learn(600, callback=SB3RunDirectoryCallback(latest, tmp_path, 128, 20, history=latest.history))
+    again = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert again[:3] == records and [r["timesteps"] for r in again[3:]] == [512, 640]
