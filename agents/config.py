@@ -37,9 +37,9 @@ class ReinforceConfig:
     location_hidden: int = 128
     hidden_size: int = 256
     location_std: float = 0.1
-    batch_size: int = 256
-    epochs: int = 100
-    learning_rate: float = 2e-3
+    batch_size: int = 512
+    epochs: int = 200
+    learning_rate: float = 3e-3
     warmup_epochs: float = 1.0
     weight_decay: float = 0.0
     seed: int = 0
