@@ -3,16 +3,21 @@
     python train_agent.py --algo reinforce --env GlimpseMNIST-v0 --run-dir runs/ram   # the paper's RAM
     python train_agent.py --run-dir runs/ram --resume                                  # after a kill
     python train_agent.py --eval-only --checkpoint runs/ram/checkpoints/best.pt
+    python train_agent.py --algo ppo -n 2000000 --hyperparams learning_rate=1e-3       # stable-baselines3
 
 The run directory gets ``config.json``, ``checkpoints/latest.pt`` and ``checkpoints/best.pt`` (lowest
 validation error), ``tensorboard/``, ``metrics.jsonl`` (one line per epoch), and at the end ``test.json``
 (the test error) and ``pictures/glimpse_paths.png`` / ``.gif``. Hyperparameter flags default to the
 configuration that reaches the paper's error on GlimpseMNIST-v0 (``agents.ReinforceConfig``).
+``--algo ppo | recurrent_ppo | a2c`` trains stable-baselines3 / sb3-contrib unchanged (``agents.SB3Agent``:
+grid actions, the glimpse network as features extractor) from the reward alone, with SB3's progress bar
+and TensorBoard scalars, a validation every ``--eval-freq`` env steps, and the same run-directory files.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import sys
 import time
@@ -24,7 +29,7 @@ import ram_env
 from agents.config import ReinforceConfig
 
 ALGOS = ("reinforce", "ppo", "recurrent_ppo", "a2c")
-IMPLEMENTED = ("reinforce",)
+SB3_DEFAULT_TIMESTEPS = 1_000_000
 _HELP = {
     "core": "core network: rnn (the paper's) or lstm",
     "glimpse_hidden": "width of the glimpse network's glimpse layer h_g",
@@ -70,7 +75,30 @@ def build_parser() -> argparse.ArgumentParser:
         kind = {"int": int, "float": float, "str": str}[str(field.type)]
         group.add_argument("--" + field.name.replace("_", "-"), type=kind, default=None,
                            help=f"{_HELP[field.name]} (default {field.default})")
+    sb3 = parser.add_argument_group(
+        f"stable-baselines3 (ppo, recurrent_ppo, a2c; -n defaults to {SB3_DEFAULT_TIMESTEPS})"
+    )
+    sb3.add_argument("--num-envs", type=int, default=128, help="episodes run side by side (default 128)")
+    sb3.add_argument("--grid-size", type=int, default=7, help="points per axis of the location grid (default 7)")
+    sb3.add_argument("--eval-freq", type=int, default=200_000, help="env steps between validations (default 200000)")
+    sb3.add_argument("--eval-episodes", type=int, default=None, help="validation images (default: all 5000)")
+    sb3.add_argument("--hyperparams", nargs="+", default=[], metavar="KEY=VALUE",
+                     help="keyword arguments of the SB3 class, e.g. learning_rate=1e-3 n_steps=24")
     return parser
+
+
+def hyperparams_of(args: argparse.Namespace) -> dict[str, Any]:
+    """``--hyperparams KEY=VALUE ...`` as a dict, values read as Python literals (numbers, True, strings)."""
+    out: dict[str, Any] = {}
+    for item in args.hyperparams:
+        key, sep, value = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise UsageError(f"--hyperparams {item!r}: expected KEY=VALUE, e.g. learning_rate=1e-3")
+        try:
+            out[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[key] = value
+    return out
 
 
 def env_kwargs_of(args: argparse.Namespace) -> dict[str, Any]:
@@ -140,56 +168,115 @@ def run_eval_only(args: argparse.Namespace) -> None:
     print(json.dumps(report))
 
 
+def check_flags_fit_algo(args: argparse.Namespace) -> None:
+    """Reject hyperparameter flags of the other family of algorithms."""
+    defaults = build_parser().parse_args([])
+    if args.algo == "reinforce":
+        given = [name for name in ("num_envs", "grid_size", "eval_freq", "eval_episodes", "hyperparams")
+                 if getattr(args, name) != getattr(defaults, name)]
+        if given:
+            raise UsageError(f"--{given[0].replace('_', '-')} is for the SB3 algorithms; --algo reinforce takes "
+                             "the reinforce hyperparameter flags")
+    else:
+        given = [f.name for f in fields(ReinforceConfig) if getattr(args, f.name, None) is not None]
+        if given:
+            raise UsageError(f"--{given[0].replace('_', '-')} is a reinforce hyperparameter; for --algo {args.algo} "
+                             f"use --hyperparams KEY=VALUE (SB3's keyword arguments)")
+        for name in ("num_envs", "grid_size", "eval_freq"):
+            if getattr(args, name) < (2 if name == "grid_size" else 1):
+                raise UsageError(f"--{name.replace('_', '-')} must be >= {2 if name == 'grid_size' else 1}")
+
+
+def new_agent(args: argparse.Namespace, seed: int, run_dir: Path) -> tuple[Any, dict[str, Any]]:
+    """A fresh agent for ``--algo``, and its hyperparameters for config.json."""
+    import agents
+
+    if args.algo == "reinforce":
+        config = config_of(args)
+        config.seed = seed
+        return agents.ReinforceRAM(args.env, config, args.device, env_kwargs_of(args)), asdict(config)
+    tensorboard = str(args.tensorboard_log or run_dir / "tensorboard")
+    try:
+        agent = agents.SB3Agent(args.algo, args.env, args.num_envs, seed, args.device, args.grid_size,
+                                env_kwargs_of(args), hyperparams_of(args), tensorboard_log=tensorboard)
+    except TypeError as exc:
+        raise UsageError(f"--hyperparams: {exc}") from exc
+    return agent, {"num_envs": args.num_envs, "grid_size": args.grid_size, "eval_freq": args.eval_freq,
+                   "eval_episodes": args.eval_episodes, **agent.hyperparams}
+
+
+def learn(agent: Any, args: argparse.Namespace, run_dir: Path) -> None:
+    """Train ``agent`` to ``-n`` env steps, keeping the run directory up to date."""
+    import agents
+    from agents.sb3_training import SB3RunDirectoryCallback
+
+    progress_bar = not args.no_progress_bar
+    if args.algo == "reinforce":
+        agent.learn(args.n_timesteps, callback=agents.RunDirectoryCallback(run_dir, args.tensorboard_log),
+                    progress_bar=progress_bar)
+    else:
+        callback = SB3RunDirectoryCallback(agent, run_dir, args.eval_freq, args.eval_episodes, agent.history)
+        agent.learn(args.n_timesteps or SB3_DEFAULT_TIMESTEPS, callback=callback, progress_bar=progress_bar)
+
+
 def run_training(args: argparse.Namespace) -> None:
     import agents
     from agents.pictures import save_glimpse_pictures
 
+    check_flags_fit_algo(args)
     seed = 0 if args.seed is None else args.seed
     run_dir = Path(args.run_dir or f"runs/{args.algo}_{args.env}_{seed}")
     if run_dir.exists() and not run_dir.is_dir():
         raise UsageError(f"--run-dir {run_dir} is a file, not a folder")
-    callback = agents.RunDirectoryCallback(run_dir, args.tensorboard_log)
+    latest, best_path = run_dir / "checkpoints" / "latest.pt", run_dir / "checkpoints" / "best.pt"
     if args.resume:
-        if not callback.latest.is_file():
-            raise UsageError(f"--resume: no checkpoint at {callback.latest}; start the run without --resume")
+        if not latest.is_file():
+            raise UsageError(f"--resume: no checkpoint at {latest}; start the run without --resume")
+        defaults = build_parser().parse_args([])
+        settings = ("seed", "num_envs", "grid_size", "eval_freq", "eval_episodes", "hyperparams")
         config_given = {f.name for f in fields(ReinforceConfig) if getattr(args, f.name, None) is not None}
-        if config_given or args.seed is not None or env_kwargs_of(args):
+        if config_given or env_kwargs_of(args) or any(getattr(args, k) != getattr(defaults, k) for k in settings):
             raise UsageError("--resume continues with the run's own settings: give only --run-dir (and --device)")
-        agent = agents.load(callback.latest, device=args.device)
-        if args.n_timesteps is None and (run_dir / "config.json").is_file():
-            args.n_timesteps = json.loads((run_dir / "config.json").read_text()).get("n_timesteps")
-        print(f"resuming {run_dir} at epoch {agent.epoch} ({agent.num_timesteps} env steps)")
+        agent = agents.load(latest, device=args.device)
+        saved = json.loads((run_dir / "config.json").read_text()) if (run_dir / "config.json").is_file() else {}
+        if saved.get("algo", agent.algo) != args.algo:
+            raise UsageError(f"--resume: {run_dir} holds a {saved.get('algo')} run; pass --algo {saved.get('algo')}")
+        if args.n_timesteps is None:
+            args.n_timesteps = saved.get("n_timesteps")
+        for name in ("eval_freq", "eval_episodes"):
+            setattr(args, name, saved.get("config", {}).get(name, getattr(args, name)))
+        print(f"resuming {run_dir} at {agent.num_timesteps} env steps")
     else:
-        if callback.latest.exists():
+        if latest.exists():
             raise UsageError(f"--run-dir {run_dir} already holds a run: add --resume, or choose another --run-dir")
-        config = config_of(args)
-        config.seed = seed
-        agent = agents.ReinforceRAM(args.env, config, args.device, env_kwargs_of(args))
+        agent, config = new_agent(args, seed, run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "config.json").write_text(json.dumps(
             {"algo": args.algo, "env_id": args.env, "env_kwargs": agent.env_kwargs, "device": args.device,
-             "n_timesteps": args.n_timesteps, "config": asdict(config), "command": sys.argv}, indent=2) + "\n")
-    agent.learn(args.n_timesteps, callback=callback, progress_bar=not args.no_progress_bar)
-    if agent.epoch == 0:
-        print("stopped before the first epoch ended: no checkpoint to test")
+             "seed": seed, "n_timesteps": args.n_timesteps, "config": config, "command": sys.argv}, indent=2) + "\n")
+    learn(agent, args, run_dir)
+    if not best_path.is_file():
+        print("stopped before the first validation: no checkpoint to test")
         return
-    best = agents.load(callback.best, device=args.device)
+    best = agents.load(best_path, device=args.device)
     report = evaluate_and_report(best, agent.env_id, agent.env_kwargs, None)
     final = evaluate_and_report(agent, agent.env_id, agent.env_kwargs, None)
     random_locations = evaluate_and_report(agents.RandomLocations(best), agent.env_id, agent.env_kwargs, None)
+    best_record = min(agent.history, key=lambda r: r["valid_error"])
     report.update(
-        checkpoint=str(callback.best),
-        best_epoch=min(agent.history, key=lambda r: r["valid_error"])["epoch"],
+        algo=args.algo,
+        checkpoint=str(best_path),
         final_error=final["error"],
         random_location_error=random_locations["error"],
-        epochs=agent.epoch,
-        train_seconds=round(agent.train_seconds, 1),
-        valid_error_per_epoch=[r["valid_error"] for r in agent.history],
+        timesteps=agent.num_timesteps,
+        train_seconds=round(agent.history[-1]["train_seconds"], 1),
+        best=best_record,
+        valid_errors=[r["valid_error"] for r in agent.history],
     )
     (run_dir / "test.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(f"test error {report['error_percent']}% (best validation epoch {report['best_epoch']}; with random "
-          f"locations {100 * random_locations['error']:.2f}%), {agent.epoch} epochs in "
-          f"{agent.train_seconds / 60:.1f} min -> {run_dir / 'test.json'}")
+    print(f"test error {report['error_percent']}% (best validation {best_record}; with random "
+          f"locations {100 * random_locations['error']:.2f}%), {agent.num_timesteps} env steps in "
+          f"{report['train_seconds'] / 60:.1f} min -> {run_dir / 'test.json'}")
     if args.pictures:
         png, gif = save_glimpse_pictures(best, agent.env_id, run_dir / "pictures", args.pictures, **agent.env_kwargs)
         print(f"glimpse paths: {png}, {gif}")
@@ -199,8 +286,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.algo not in IMPLEMENTED:
-            raise UsageError(f"--algo {args.algo} is not implemented yet (implemented: {', '.join(IMPLEMENTED)})")
         if args.n_timesteps is not None and args.n_timesteps < 1:
             raise UsageError(f"-n/--n-timesteps must be >= 1, got {args.n_timesteps}")
         if args.pictures < 0:

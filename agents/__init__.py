@@ -6,6 +6,8 @@
     agent.save("ram.pt")
     agent = agents.load("ram.pt")
     print(agents.evaluate(agent, "GlimpseMNIST-v0", split="test")["error"])
+
+    agent = agents.SB3Agent("recurrent_ppo", "GlimpseMNIST-v0")   # stable-baselines3 / sb3-contrib
 """
 
 from agents.callbacks import RunDirectoryCallback, TrainingCallback
@@ -14,6 +16,7 @@ from agents.config import ReinforceConfig
 from agents.evaluation import RandomLocations, evaluate
 from agents.networks import RecurrentAttentionModel
 from agents.reinforce import ReinforceRAM
+from agents.sb3_agent import SB3Agent
 
 __all__ = [
     "RandomLocations",
@@ -21,6 +24,7 @@ __all__ = [
     "ReinforceConfig",
     "ReinforceRAM",
     "RunDirectoryCallback",
+    "SB3Agent",
     "TrainingCallback",
     "evaluate",
     "load",

@@ -58,9 +58,10 @@ def load(path: str | Path, device: str = "cpu") -> Any:
     continue ``learn``.
     """
     from agents.reinforce import ReinforceRAM
+    from agents.sb3_agent import SB3_ALGOS, SB3Agent
 
     payload = read_checkpoint(path, device)
-    algorithms = {ReinforceRAM.algo: ReinforceRAM}
+    algorithms = {ReinforceRAM.algo: ReinforceRAM, **{algo: SB3Agent for algo in SB3_ALGOS}}
     if payload.get("algo") not in algorithms:
         raise ValueError(f"{path} holds an agent of algorithm {payload.get('algo')!r}, not one of {list(algorithms)}")
     return algorithms[payload["algo"]].from_payload(payload, device)

@@ -188,3 +188,28 @@ def test_sb3_run_directory_and_resume(tmp_path) -> None:
     latest.learn(600, callback=SB3RunDirectoryCallback(latest, tmp_path, 128, 20, history=latest.history))
     again = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert again[:3] == records and [r["timesteps"] for r in again[3:]] == [512, 640]
+
+
+@pytest.mark.slow
+def test_train_agent_ppo_run_resume_and_eval(tmp_path, capsys) -> None:
+    import train_agent
+
+    run_dir = tmp_path / "ppo"
+    common = ["--no-progress-bar", "--pictures", "1"]
+    argv = ["--algo", "ppo", "--run-dir", str(run_dir), "-n", "3000", "--n-glimpses", "2", "--start", "center",
+            "--num-envs", "32", "--eval-freq", "1500", "--eval-episodes", "100",
+            "--hyperparams", "n_steps=8", "batch_size=128", *common]  # fmt: skip
+    assert train_agent.main(argv) == 0
+    for name in ("config.json", "metrics.jsonl", "test.json", "checkpoints/latest.pt", "checkpoints/best.pt",
+                 "pictures/glimpse_paths.png", "pictures/glimpse_paths.gif"):  # fmt: skip
+        assert (run_dir / name).is_file(), name
+    assert list((run_dir / "tensorboard").glob("PPO_*/events.out.tfevents.*"))
+    test = json.loads((run_dir / "test.json").read_text())
+    assert test["algo"] == "ppo" and test["n_episodes"] == 10000 and test["timesteps"] >= 3000
+    assert json.loads((run_dir / "config.json").read_text())["config"]["n_steps"] == 8
+    assert train_agent.main(["--algo", "ppo", "--run-dir", str(run_dir), "--resume", "-n", "4500", *common]) == 0
+    timesteps = [json.loads(line)["timesteps"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert timesteps[-1] >= 4500 and timesteps == sorted(timesteps)
+    capsys.readouterr()
+    assert train_agent.main(["--eval-only", "--checkpoint", str(run_dir / "checkpoints" / "best.pt")]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["n_episodes"] == 10000

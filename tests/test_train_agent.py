@@ -47,8 +47,10 @@ def run_main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--algo", "ppo"], "--algo ppo is not implemented yet (implemented: reinforce)"),
-        (["--algo", "recurrent_ppo"], "not implemented yet"),
+        (["--algo", "ppo", "--batch-size", "3"], "--batch-size is a reinforce hyperparameter"),
+        (["--num-envs", "3"], "--num-envs is for the SB3 algorithms"),
+        (["--algo", "a2c", "--hyperparams", "nonsense"], "expected KEY=VALUE"),
+        (["--algo", "ppo", "--grid-size", "1"], "--grid-size must be >= 2"),
         (["--data-dir", "/no/such/folder"], "--data-dir /no/such/folder: no such folder"),
         (["--eval-only"], "--eval-only needs --checkpoint"),
         (["--eval-only", "--checkpoint", "/no/such.pt"], "no saved agent at /no/such.pt"),
@@ -115,7 +117,7 @@ def test_small_run_writes_the_run_directory(
     assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
     test = json.loads((run_dir / "test.json").read_text())
     assert test["n_episodes"] == 500 and 0.0 <= test["error"] <= 1.0
-    assert test["valid_error_per_epoch"] == [m["valid_error"] for m in metrics]
+    assert test["valid_errors"] == [m["valid_error"] for m in metrics]
     assert (run_dir / "pictures" / "glimpse_paths.png").stat().st_size > 0
     assert (run_dir / "pictures" / "glimpse_paths.gif").stat().st_size > 0
     best = agents.load(run_dir / "checkpoints" / "best.pt")
@@ -173,7 +175,7 @@ def test_killed_run_resumes_to_the_same_result(small_mnist: str, tmp_path: Path)
     whole_test = json.loads((tmp_path / "whole" / "test.json").read_text())
     resumed_test = json.loads((killed_dir / "test.json").read_text())
     assert whole_test["error"] == resumed_test["error"]
-    assert whole_test["valid_error_per_epoch"] == resumed_test["valid_error_per_epoch"]
+    assert whole_test["valid_errors"] == resumed_test["valid_errors"]
 
 
 def _metrics_text(run_dir: Path) -> str:
