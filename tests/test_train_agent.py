@@ -93,11 +93,15 @@ def test_argparse_errors_and_help_from_the_command_line() -> None:
         timeout=120,
     )
     assert bad.returncode == 2 and "invalid choice: 'NoSuchEnv-v0'" in bad.stderr
-    unimplemented = subprocess.run(
-        [sys.executable, "train_agent.py", "--algo", "a2c"], cwd=REPO, capture_output=True, text=True, timeout=120
+    mixed = subprocess.run(
+        [sys.executable, "train_agent.py", "--algo", "a2c", "--location-std", "0.2"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
-    assert unimplemented.returncode == 2 and "--algo a2c is not implemented yet" in unimplemented.stderr
-    assert "Traceback" not in unimplemented.stderr
+    assert mixed.returncode == 2 and "--location-std is a reinforce hyperparameter" in mixed.stderr
+    assert "Traceback" not in mixed.stderr
 
 
 @pytest.mark.slow
