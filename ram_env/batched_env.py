@@ -23,7 +23,13 @@ from ram_env import counter_rng
 from ram_env.rendering import HumanWindow, draw_glimpses
 from ram_env.retina import Retina, locations_to_pixels
 
-__all__ = ["BatchedEnv", "BatchedVectorEnv", "Episodes", "validate_action"]
+__all__ = ["BatchedEnv", "BatchedVectorEnv", "Episodes", "check_int", "validate_action"]
+
+
+def check_int(name: str, value: Any, low: int) -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``value`` is an integer (not a bool) >= ``low``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
 
 
 def validate_action(action: Any, batch: tuple[int, ...], key: str, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -80,8 +86,7 @@ class Episodes(ABC):
     action_space: spaces.Dict
 
     def __init__(self, num_envs: int, size: int, glimpse_size: int, n_scales: int, max_steps: int) -> None:
-        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
-            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        check_int("num_envs", num_envs, 1)
         self.num_envs, self.size, self.max_steps = num_envs, size, max_steps
         self.observation_space = spaces.Dict(
             {

@@ -9,7 +9,7 @@ import numpy as np
 from gymnasium import spaces
 
 from ram_env import counter_rng
-from ram_env.batched_env import Episodes, validate_action
+from ram_env.batched_env import Episodes, check_int, validate_action
 from ram_env.episodes import STARTS
 
 __all__ = ["MOVES", "CatchEpisodes", "CatchTask"]
@@ -37,9 +37,7 @@ class CatchTask:
 
     def __post_init__(self) -> None:
         for name, low in (("screen_size", 3), ("paddle_width", 1), ("glimpse_size", 1), ("n_scales", 1)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+            check_int(name, getattr(self, name), low)
         if self.paddle_width >= self.screen_size:
             raise ValueError(f"paddle_width {self.paddle_width} must be smaller than screen_size {self.screen_size}")
         if self.start not in STARTS:

@@ -14,7 +14,7 @@ import numpy as np
 from gymnasium import spaces
 
 from ram_env import counter_rng
-from ram_env.batched_env import Episodes, validate_action
+from ram_env.batched_env import Episodes, check_int, validate_action
 from ram_env.canvas import CanvasLayout
 from ram_env.datasets import SPLITS, load_dataset
 
@@ -24,11 +24,6 @@ STARTS = ("random", "center")
 # Stream keys of the fixed valid/test layouts, and the tag of a training episode's layout stream.
 _SPLIT_KEYS = {"valid": np.uint64(0x76616C6964), "test": np.uint64(0x74657374)}
 _LAYOUT_TAG = 0x6C61796F7574
-
-
-def _check_int(name: str, value: Any, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -66,7 +61,7 @@ class GlimpseTask:
             ("glimpse_size", 1),
             ("n_scales", 1),
         ):
-            _check_int(name, getattr(self, name), low)
+            check_int(name, getattr(self, name), low)
         if self.split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {self.split!r}")
         if self.start not in STARTS:

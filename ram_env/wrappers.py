@@ -22,6 +22,8 @@ import numpy as np
 from gymnasium.vector import VectorActionWrapper, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from ram_env.batched_env import check_int
+
 __all__ = ["GridActions", "GridActionsVector", "choice_key", "grid_to_dict"]
 
 
@@ -60,17 +62,12 @@ def grid_to_dict(
     return {"location": grid[action[..., :2]], key: action[..., 2]}
 
 
-def _check_grid_size(grid_size: int) -> None:
-    if isinstance(grid_size, bool) or not isinstance(grid_size, (int, np.integer)) or grid_size < 2:
-        raise ValueError(f"grid_size must be an integer >= 2, got {grid_size!r}")
-
-
 class GridActions(gym.ActionWrapper):
     """A glimpse env with ``MultiDiscrete([grid_size, grid_size, n_classes])`` actions (see module doc)."""
 
     def __init__(self, env: gym.Env, grid_size: int = 7) -> None:
         super().__init__(env)
-        _check_grid_size(grid_size)
+        check_int("grid_size", grid_size, 2)
         self.grid_size, self.key = grid_size, choice_key(env.action_space)
         self.n_choices = int(env.action_space[self.key].n)
         self.action_space = gym.spaces.MultiDiscrete([grid_size, grid_size, self.n_choices])
@@ -85,7 +82,7 @@ class GridActionsVector(VectorActionWrapper):
 
     def __init__(self, env: VectorEnv, grid_size: int = 7) -> None:
         super().__init__(env)
-        _check_grid_size(grid_size)
+        check_int("grid_size", grid_size, 2)
         self.grid_size, self.key = grid_size, choice_key(env.single_action_space)
         self.n_choices = int(env.single_action_space[self.key].n)
         self.single_action_space = gym.spaces.MultiDiscrete([grid_size, grid_size, self.n_choices])
