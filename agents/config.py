@@ -38,8 +38,8 @@ class ReinforceConfig:
     hidden_size: int = 256
     location_std: float = 0.1
     batch_size: int = 512
-    epochs: int = 200
-    learning_rate: float = 3e-3
+    epochs: int = 230
+    learning_rate: float = 2e-3
     warmup_epochs: float = 1.0
     weight_decay: float = 0.0
     seed: int = 0
