@@ -141,7 +141,8 @@ def main() -> None:
         )
     print(f"time inside env.reset/step: {1000 * inside:.2f} ms of {1000 * with_env:.2f} ms per update "
           f"({100 * inside / with_env:.1f}% of training time)")
-    print(f"env vs direct arrays: training time {100 * (with_env / direct - 1):+.1f}%")
+    print(f"env vs direct arrays: {1000 * (with_env - direct):.2f} ms more per update "
+          f"({100 * (1 - direct / with_env):.1f}% of training time)")
 
 
 if __name__ == "__main__":
