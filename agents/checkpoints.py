@@ -9,9 +9,14 @@ from typing import Any
 
 import torch
 
-__all__ = ["FORMAT", "atomic_save", "load", "read_checkpoint"]
+__all__ = ["FORMAT", "atomic_save", "load", "portable_env_kwargs", "read_checkpoint"]
 
 FORMAT = "ram-env-agent/1"
+
+
+def portable_env_kwargs(env_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Env keyword arguments as a checkpoint stores them: paths (``data_dir``) as strings."""
+    return {key: str(value) if isinstance(value, Path) else value for key, value in env_kwargs.items()}
 
 
 def atomic_save(payload: dict[str, Any], path: str | Path) -> Path:

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 import ram_env  # noqa: F401  (registers the env ids)
 from agents.callbacks import TrainingCallback
-from agents.checkpoints import FORMAT, atomic_save
+from agents.checkpoints import FORMAT, atomic_save, portable_env_kwargs
 from agents.config import ReinforceConfig
 from agents.evaluation import evaluate, split_size
 from agents.networks import RecurrentAttentionModel
@@ -349,7 +349,7 @@ class ReinforceRAM:
             "format": FORMAT,
             "algo": self.algo,
             "env_id": self.env_id,
-            "env_kwargs": {k: (str(v) if isinstance(v, Path) else v) for k, v in self.env_kwargs.items()},
+            "env_kwargs": portable_env_kwargs(self.env_kwargs),
             "config": asdict(self.config),
             "model": self.model.state_dict(),
         }

@@ -18,7 +18,7 @@ from stable_baselines3 import A2C, PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 
-from agents.checkpoints import FORMAT, atomic_save
+from agents.checkpoints import FORMAT, atomic_save, portable_env_kwargs
 from agents.sb3_extractor import GlimpseFeaturesExtractor
 from agents.sb3_vec_env import make_sb3_vec_env
 from ram_env.wrappers import grid_to_dict
@@ -139,9 +139,7 @@ class SB3Agent:
             "num_envs": self.num_envs,
             "seed": self.seed,
             "grid_size": self.grid_size,
-            "env_kwargs": {
-                key: str(value) if isinstance(value, Path) else value for key, value in self.env_kwargs.items()
-            },
+            "env_kwargs": portable_env_kwargs(self.env_kwargs),
             "hyperparams": self.hyperparams,
             "history": self.history,
             "model": buffer.getvalue(),
