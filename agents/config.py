@@ -29,6 +29,7 @@ class ReinforceConfig:
         learning_rate: Adam's peak learning rate.
         warmup_epochs: epochs of linear warm-up from 0 to ``learning_rate``; then cosine decay to 0.
         weight_decay: AdamW's decoupled weight decay.
+        entropy_coef: games only: weight of the move policy's entropy bonus.
         seed: seeds the weights, the env episodes and the location noise.
         num_threads: torch CPU threads; 0 leaves torch's default.
     """
@@ -43,6 +44,7 @@ class ReinforceConfig:
     learning_rate: float = 2e-3
     warmup_epochs: float = 1.0
     weight_decay: float = 0.0
+    entropy_coef: float = 0.0
     seed: int = 0
     num_threads: int = 0
 
@@ -56,7 +58,7 @@ class ReinforceConfig:
         for name in ("location_std", "learning_rate"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
-        for name in ("warmup_epochs", "weight_decay", "num_threads"):
+        for name in ("warmup_epochs", "weight_decay", "entropy_coef", "num_threads"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
 

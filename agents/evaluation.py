@@ -1,4 +1,5 @@
-"""Score an agent on a split of a glimpse-classification env, each image once."""
+"""Score an agent on a split of a glimpse env: each image of a classification split once, or a fixed set
+of games of Catch."""
 
 from __future__ import annotations
 
@@ -9,12 +10,34 @@ import numpy as np
 
 import ram_env  # noqa: F401  (registers the env ids)
 
-__all__ = ["Agent", "RandomLocations", "evaluate", "split_size"]
+__all__ = ["GAME_SPLITS", "Agent", "RandomLocations", "evaluate", "reset_arguments", "split_arguments", "split_size"]
+
+# A game has no dataset: its "splits" are disjoint blocks of episode seeds, game i of a split played with
+# seed ``offset + seed + i``. Sizes mirror MNIST's 55,000 / 5,000 / 10,000.
+GAME_SPLITS = {"train": 50_000, "valid": 5_000, "test": 10_000}
+_GAME_SEED_OFFSETS = {"test": 0, "valid": 1_000_000, "train": 2_000_000}
 
 
-def split_size(split: str, data_dir: str | None = None) -> int:
-    """Number of images in ``split`` of the env's dataset (its size only: the images stay in the env)."""
+def split_size(env_id: str, split: str, data_dir: str | None = None) -> int:
+    """Episodes in ``split`` of ``env_id``: the split's images (its size only: the images stay in the env),
+    or ``GAME_SPLITS[split]`` games for a game (``ram_env.GAME_IDS``)."""
+    if env_id in ram_env.GAME_IDS:
+        if split not in GAME_SPLITS:
+            raise ValueError(f"split must be one of {list(GAME_SPLITS)}, got {split!r}")
+        return GAME_SPLITS[split]
     return len(ram_env.load_dataset(data_dir).split(split))
+
+
+def split_arguments(env_id: str, split: str) -> dict[str, str]:
+    """The keyword arguments that make ``env_id`` play ``split``: ``{"split": split}``, or none for a game."""
+    return {} if env_id in ram_env.GAME_IDS else {"split": split}
+
+
+def reset_arguments(env_id: str, split: str, seed: int, index: np.ndarray) -> dict[str, Any]:
+    """The ``reset`` keyword arguments of episode(s) ``index`` of ``split``, as ``evaluate`` plays them."""
+    if env_id in ram_env.GAME_IDS:
+        return {"seed": (_GAME_SEED_OFFSETS[split] + seed + index).tolist()}
+    return {"seed": (seed + index).tolist(), "options": {"image_index": index}}
 
 
 class Agent(Protocol):
@@ -42,7 +65,9 @@ def evaluate(
     """Play one episode on each of the first ``n_episodes`` images of ``split`` (all when None).
 
     Image ``i`` is shown with ``reset(seed=seed + i, options={"image_index": i})``, so its first glimpse
-    location (``start="random"``) is the same for every agent and every batch size.
+    location (``start="random"``) is the same for every agent and every batch size. A game
+    (``ram_env.GAME_IDS``) plays its ``i``-th game of the split with ``reset(seed=offset + seed + i)``, the
+    offset separating the splits (``GAME_SPLITS``).
 
     Args:
         agent: anything with stable-baselines3's ``predict``, taking the batched env's observations.
@@ -55,40 +80,45 @@ def evaluate(
         batch_size: episodes run side by side.
 
     Returns:
-        ``{"error": float (fraction wrong, in [0, 1]), "n_episodes": int, "n_correct": int,
-        "predictions": (n,) int64, "labels": (n,) int64}``.
+        ``{"error": float (fraction of episodes lost, in [0, 1]), "n_episodes": int, "n_correct": int
+        (episodes won: right label, or ball caught)}``; a classification env adds ``"predictions"`` and
+        ``"labels"``, ``(n,)`` int64.
     """
-    n_images = split_size(split, env_kwargs.get("data_dir"))
+    game = env_id in ram_env.GAME_IDS
+    n_available = split_size(env_id, split, env_kwargs.get("data_dir"))
     if n_episodes is None:
-        n_episodes = n_images
-    if isinstance(n_episodes, bool) or not isinstance(n_episodes, (int, np.integer)) or not 0 < n_episodes <= n_images:
-        raise ValueError(f"n_episodes must be an integer in [1, {n_images}] for split {split!r}, got {n_episodes!r}")
+        n_episodes = n_available
+    if (
+        isinstance(n_episodes, bool)
+        or not isinstance(n_episodes, (int, np.integer))
+        or not 0 < n_episodes <= n_available
+    ):
+        raise ValueError(f"n_episodes must be an integer in [1, {n_available}] for split {split!r}, got {n_episodes!r}")
     width = min(batch_size, n_episodes)
-    envs = gym.make_vec(env_id, num_envs=width, split=split, **env_kwargs)
+    envs = gym.make_vec(env_id, num_envs=width, **split_arguments(env_id, split), **env_kwargs)
+    won = np.zeros(n_episodes, dtype=bool)
     predictions = np.zeros(n_episodes, dtype=np.int64)
     labels = np.zeros(n_episodes, dtype=np.int64)
     for start in range(0, n_episodes, width):
         index = np.minimum(np.arange(start, start + width), n_episodes - 1)  # the last batch repeats its end
-        obs, _ = envs.reset(seed=(seed + index).tolist(), options={"image_index": index})
+        obs, _ = envs.reset(**reset_arguments(env_id, split, seed, index))
         state, episode_start, done = None, np.ones(width, dtype=bool), False
         while not done:
             action, state = agent.predict(obs, state, episode_start, deterministic)
-            obs, _, terminated, truncated, info = envs.step(action)
+            obs, reward, terminated, truncated, info = envs.step(action)
             episode_start = np.zeros(width, dtype=bool)
             done = bool(terminated.all())
-        final = info["final_info"]
         keep = slice(0, min(width, n_episodes - start))
-        predictions[start : start + width][keep] = final["prediction"][keep]
-        labels[start : start + width][keep] = final["label"][keep]
+        won[start : start + width] = (reward == 1.0)[keep]
+        if not game:
+            predictions[start : start + width] = info["final_info"]["prediction"][keep]
+            labels[start : start + width] = info["final_info"]["label"][keep]
     envs.close()
-    n_correct = int((predictions == labels).sum())
-    return {
-        "error": 1.0 - n_correct / n_episodes,
-        "n_episodes": int(n_episodes),
-        "n_correct": n_correct,
-        "predictions": predictions,
-        "labels": labels,
-    }
+    n_correct = int(won.sum())
+    result: dict[str, Any] = {"error": 1 - n_correct / n_episodes, "n_episodes": n_episodes, "n_correct": n_correct}
+    if not game:
+        result.update(predictions=predictions, labels=labels)
+    return result
 
 
 class RandomLocations:
@@ -110,7 +140,7 @@ class RandomLocations:
         episode_start: np.ndarray | None = None,
         deterministic: bool = False,
     ) -> tuple[dict[str, np.ndarray], Any]:
-        """The agent's action (label and state) with a random location of the same shape."""
+        """The agent's action (label or move) and state, with a random location of the same shape."""
         action, state = self.agent.predict(observation, state, episode_start, deterministic)
         location = self.rng.uniform(-1.0, 1.0, np.shape(action["location"])).astype(np.float32)
-        return {"location": location, "label": action["label"]}, state
+        return {**action, "location": location}, state

@@ -1,4 +1,5 @@
-"""Pictures of an agent's glimpse paths: a PNG grid of finished episodes and an animated GIF of them."""
+"""Pictures of an agent's glimpse paths: a PNG grid of finished episodes and an animated GIF of them
+(images of a classification split, or games of Catch)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 import ram_env  # noqa: F401  (registers the env ids)
-from agents.evaluation import Agent
+from agents.evaluation import Agent, reset_arguments, split_arguments
 
 __all__ = ["glimpse_path_frames", "save_glimpse_pictures"]
 
@@ -18,26 +19,30 @@ _GIF_MS_PER_FRAME = 600
 
 
 def glimpse_path_frames(
-    agent: Agent, env_id: str, image_index: int, split: str = "test", seed: int = 0, **env_kwargs: Any
-) -> tuple[list[np.ndarray], int, int]:
-    """Play one episode on image ``image_index`` (seeded ``seed + image_index``, as ``agents.evaluate``
+    agent: Agent, env_id: str, index: int, split: str = "test", seed: int = 0, **env_kwargs: Any
+) -> tuple[list[np.ndarray], bool, str]:
+    """Play episode ``index`` of ``split`` (image ``index``, or game ``index``, seeded as ``agents.evaluate``
     does) with the agent's deterministic policy.
 
     Returns:
-        ``(frames, prediction, label)``: one ``(H, W, 3)`` uint8 picture per glimpse (the env's
-        ``rgb_array`` rendering: canvas, path so far, retina squares), the agent's class and the true one.
+        ``(frames, won, outcome)``: one ``(H, W, 3)`` uint8 picture per glimpse (the env's ``rgb_array``
+        rendering: canvas or screen, path so far, retina squares), whether the episode was won (right
+        class, ball caught), and the outcome in words ("guess 3, true 5", "caught").
     """
-    env = gym.make(env_id, split=split, render_mode="rgb_array", **env_kwargs)
-    obs, _ = env.reset(seed=seed + image_index, options={"image_index": image_index})
-    frames, state, start, terminated, info = [env.render()], None, True, False, {}
+    env = gym.make(env_id, render_mode="rgb_array", **split_arguments(env_id, split), **env_kwargs)
+    reset = reset_arguments(env_id, split, seed, np.array([index]))
+    obs, _ = env.reset(seed=reset["seed"][0], options={k: v[0] for k, v in reset.get("options", {}).items()})
+    frames, state, start, terminated, info, reward = [env.render()], None, True, False, {}, 0.0
     while not terminated:
         action, state = agent.predict(obs, state, np.array([start]), deterministic=True)
-        obs, _, terminated, _, info = env.step(action)
+        obs, reward, terminated, _, info = env.step(action)
         start = False
         if not terminated:
             frames.append(env.render())
     env.close()
-    return frames, int(info["prediction"]), int(info["label"])
+    if "caught" in info:
+        return frames, bool(info["caught"]), "caught" if info["caught"] else "missed"
+    return frames, reward == 1.0, f"guess {int(info['prediction'])}, true {int(info['label'])}"
 
 
 def _caption(frame: np.ndarray, text: str, colour: tuple[int, int, int]) -> Image.Image:
@@ -65,10 +70,11 @@ def save_glimpse_pictures(
     columns: int = 4,
     **env_kwargs: Any,
 ) -> tuple[Path, Path]:
-    """Draw the glimpse paths of the first ``n_images`` images of ``split``.
+    """Draw the glimpse paths of the first ``n_images`` episodes of ``split`` (images, or games).
 
-    Writes ``glimpse_paths.png`` (each finished episode, captioned with the guess and the true class,
-    green if right, red if wrong) and ``glimpse_paths.gif`` (the same episodes glimpse by glimpse).
+    Writes ``glimpse_paths.png`` (each finished episode, captioned with its outcome, the guess and the
+    true class or whether the ball was caught, green if won, red if lost) and ``glimpse_paths.gif`` (the
+    same episodes glimpse by glimpse).
 
     Returns:
         The paths of the PNG and the GIF.
@@ -80,10 +86,10 @@ def save_glimpse_pictures(
     sheets = []
     for t in range(n_frames):
         pictures = []
-        for frames, prediction, label in episodes:
+        for frames, won, outcome in episodes:
             last = t >= len(frames) - 1
-            text = f"glimpse {min(t, len(frames) - 1) + 1}" + (f"  guess {prediction}, true {label}" if last else "")
-            colour = ((90, 255, 90) if prediction == label else (255, 80, 80)) if last else (255, 255, 255)
+            text = f"glimpse {min(t, len(frames) - 1) + 1}" + (f"  {outcome}" if last else "")
+            colour = ((90, 255, 90) if won else (255, 80, 80)) if last else (255, 255, 255)
             pictures.append(_caption(frames[min(t, len(frames) - 1)], text, colour))
         sheets.append(_grid(pictures, min(columns, n_images)))
     png, gif = out_dir / "glimpse_paths.png", out_dir / "glimpse_paths.gif"

@@ -4,6 +4,10 @@ the classifier (the hybrid loss), a state-dependent baseline by MSE, all through
 One update plays one episode in each of the ``batch_size`` envs of ``gym.make_vec``: the model takes
 each glimpse, samples where to look next, and at the last step names the class; the env's reward
 (1 if right) drives REINFORCE and the episode's ``info["final_info"]["label"]`` the cross-entropy.
+
+In a game (``ram_env.GAME_IDS``: Catch) there are no labels: the model samples a move at every step as
+well as a location, and REINFORCE from the final reward alone trains both policies and, through the
+moves, the core (the paper's section 4.2).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import ram_env  # noqa: F401  (registers the env ids)
 from agents.callbacks import TrainingCallback
 from agents.checkpoints import FORMAT, atomic_save, portable_env_kwargs
 from agents.config import ReinforceConfig
-from agents.evaluation import evaluate, split_size
+from agents.evaluation import evaluate, split_arguments, split_size
 from agents.networks import RecurrentAttentionModel
 
 __all__ = ["Episodes", "ReinforceRAM", "epoch_seeds", "hybrid_loss"]
@@ -41,57 +45,72 @@ def epoch_seeds(seed: int, epoch: int, num_envs: int) -> tuple[list[int], int]:
 
 @dataclass
 class Episodes:
-    """One episode per env, as ``ReinforceRAM.rollout`` played them (``n`` envs, ``T`` glimpses).
+    """One episode per env, as ``ReinforceRAM.rollout`` played them (``n`` envs, ``T`` glimpses, ``S``
+    sampled decisions: ``T - 1`` locations in a classification env, ``T`` moves (with ``T - 1`` locations)
+    in a game).
 
     Attributes:
-        logits: ``(n, n_classes)`` the classifier's output after the last glimpse.
-        label: ``(n,)`` int64 true classes, from the env's ``info["final_info"]["label"]``.
-        reward: ``(n,)`` float32 the env's final rewards (1 if the guess was right).
-        log_prob: ``(n, T - 1)`` log-probabilities of the sampled locations.
-        baseline: ``(n, T - 1)`` the baseline's reward estimates at those steps.
+        reward: ``(n,)`` float32 the env's final rewards (1 if the guess was right, or the ball caught).
+        log_prob: ``(n, S)`` log-probabilities of the sampled decisions (location and move of a step summed).
+        baseline: ``(n, S)`` the baseline's reward estimates at those steps.
         next_obs: the env's observation after the episodes (the next episodes' first glimpses).
+        logits: classification: ``(n, n_classes)`` the classifier's output after the last glimpse.
+        label: classification: ``(n,)`` int64 true classes, from ``info["final_info"]["label"]``.
+        entropy: game: ``(n, T)`` entropy of the move policy at each step.
     """
 
-    logits: torch.Tensor
-    label: torch.Tensor
     reward: torch.Tensor
     log_prob: torch.Tensor
     baseline: torch.Tensor
     next_obs: dict[str, np.ndarray]
+    logits: torch.Tensor | None = None
+    label: torch.Tensor | None = None
+    entropy: torch.Tensor | None = None
 
 
-def hybrid_loss(episodes: Episodes) -> dict[str, torch.Tensor]:
-    """The paper's hybrid loss: cross-entropy for the classifier, REINFORCE with the baseline for the
-    location policy, MSE to the reward for the baseline.
+def hybrid_loss(episodes: Episodes, entropy_coef: float = 0.0) -> dict[str, torch.Tensor]:
+    """The paper's hybrid loss: REINFORCE with the baseline for the sampled decisions, MSE to the reward
+    for the baseline, and (classification) cross-entropy for the classifier; in a game,
+    ``entropy_coef`` times the move policy's mean entropy is subtracted.
 
     Returns:
-        ``{"loss", "cross_entropy", "reinforce", "baseline_mse"}``, scalars; ``loss`` is their sum.
+        scalars ``{"loss", "reinforce", "baseline_mse"}`` and ``"cross_entropy"`` (classification) or
+        ``"entropy"`` (game); ``loss`` is the sum of the terms.
     """
     reward = episodes.reward[:, None].expand_as(episodes.baseline)
-    cross_entropy = F.cross_entropy(episodes.logits, episodes.label)
     baseline_mse = F.mse_loss(episodes.baseline, reward)
     advantage = reward - episodes.baseline.detach()
     reinforce = -(episodes.log_prob * advantage).sum(1).mean()
-    return {
-        "loss": cross_entropy + reinforce + baseline_mse,
-        "cross_entropy": cross_entropy,
-        "reinforce": reinforce,
-        "baseline_mse": baseline_mse,
-    }
+    losses = {"loss": reinforce + baseline_mse, "reinforce": reinforce, "baseline_mse": baseline_mse}
+    if episodes.logits is not None:
+        losses["cross_entropy"] = F.cross_entropy(episodes.logits, episodes.label)
+        losses["loss"] = losses["loss"] + losses["cross_entropy"]
+    if episodes.entropy is not None:
+        losses["entropy"] = episodes.entropy.mean()
+        losses["loss"] = losses["loss"] - entropy_coef * losses["entropy"]
+    return losses
+
+
+def sample_choice(logits: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """One draw per row from ``softmax(logits)``: ``(n, m)`` -> ``(n,)`` int64, outside the autograd graph."""
+    return torch.multinomial(logits.detach().softmax(1), 1, generator=generator).squeeze(1)
 
 
 class ReinforceRAM:
     """The Recurrent Attention Model (Mnih et al., 2014) with its REINFORCE + cross-entropy training.
 
     Args:
-        env_id: a registered classification env id (``ram_env.ENV_IDS``).
+        env_id: a registered env id: a classification task (``ram_env.ENV_IDS``) or a game
+            (``ram_env.GAME_IDS``).
         config: the hyperparameters (defaults: ``ReinforceConfig()``).
         device: torch device, "cpu" or "cuda".
         env_kwargs: keyword overrides for the env (``n_glimpses``, ``start``, ``data_dir``, ...), used for
             training, validation and ``evaluate``.
 
     Attributes:
-        model: the ``RecurrentAttentionModel``.
+        model: the ``RecurrentAttentionModel``; its action network names the class, or in a game the move.
+        action_key: the env's choice besides the location, "label" or "move".
+        n_glimpses: glimpses (steps) per episode.
         num_timesteps: env steps (glimpses) trained on so far.
         epoch: completed training epochs.
         history: one dict of figures per completed epoch.
@@ -113,7 +132,9 @@ class ReinforceRAM:
             torch.set_num_threads(self.config.num_threads)
         probe = gym.make(env_id, **self.env_kwargs)
         self.glimpse_shape = tuple(probe.observation_space["glimpse"].shape)
-        self.n_classes = int(probe.action_space["label"].n)
+        self.game = env_id in ram_env.GAME_IDS
+        self.action_key = "move" if self.game else "label"
+        self.n_actions = int(probe.action_space[self.action_key].n)
         self.n_glimpses = probe.unwrapped.task.n_glimpses
         probe.close()
         if self.n_glimpses < 2:
@@ -122,7 +143,7 @@ class ReinforceRAM:
         cfg = self.config
         self.model = RecurrentAttentionModel(
             self.glimpse_shape,  # type: ignore[arg-type]
-            self.n_classes,
+            self.n_actions,
             cfg.core,
             cfg.glimpse_hidden,
             cfg.location_hidden,
@@ -147,7 +168,7 @@ class ReinforceRAM:
         episode_start: np.ndarray | None = None,
         deterministic: bool = False,
     ) -> tuple[dict[str, np.ndarray], tuple[np.ndarray, ...]]:
-        """Take in a glimpse and choose the next location and the current class guess.
+        """Take in a glimpse and choose the next location and the current class guess (or the move).
 
         Args:
             observation: the env's observation, single (``glimpse`` ``(k, g, g)``, ``location`` ``(2,)``)
@@ -155,12 +176,13 @@ class ReinforceRAM:
             state: the core state returned by the previous call, or None at an episode's start.
             episode_start: ``(n,)`` bool (or a bool for a single observation): True where the observation
                 is an episode's first glimpse; the state is zeroed there.
-            deterministic: the policy's mean location if True, else a sample (the label is always the
-                most likely class).
+            deterministic: the policy's mean location and most likely move if True, else samples (the
+                label is always the most likely class).
 
         Returns:
-            ``(action, state)``: ``action`` is ``{"location": (n, 2) float32, "label": (n,) int64}`` (no
-            ``n`` axis for a single observation); ``state`` a tuple of ``(n, hidden)`` float32 arrays.
+            ``(action, state)``: ``action`` is ``{"location": (n, 2) float32, "label" or "move": (n,)
+            int64}`` (no ``n`` axis for a single observation); ``state`` a tuple of ``(n, hidden)`` float32
+            arrays.
         """
         glimpse = np.asarray(observation["glimpse"], dtype=np.float32)
         single = glimpse.shape == self.glimpse_shape
@@ -173,13 +195,12 @@ class ReinforceRAM:
         hidden, core_state = self.model.step(self._tensor(glimpse), self._tensor(location), core_state)
         mean = self.model.location_mean(hidden)
         next_location = mean if deterministic else self.model.location.sample(mean).clamp(-1.0, 1.0)
-        action = {
-            "location": next_location.cpu().numpy(),
-            "label": self.model.action(hidden).argmax(1).cpu().numpy(),
-        }
+        logits = self.model.action(hidden)
+        choice = sample_choice(logits) if self.game and not deterministic else logits.argmax(1)
+        action = {"location": next_location.cpu().numpy(), self.action_key: choice.cpu().numpy()}
         states = core_state if isinstance(core_state, tuple) else (core_state,)
         if single:
-            action = {"location": action["location"][0], "label": action["label"][0]}
+            action = {key: value[0] for key, value in action.items()}
         return action, tuple(s.cpu().numpy() for s in states)
 
     def _core_state(self, state: tuple[np.ndarray, ...] | None, episode_start: Any, n: int) -> Any:
@@ -197,8 +218,10 @@ class ReinforceRAM:
     # --------------------------------------------------------------------------------------- training
 
     def timesteps_per_epoch(self) -> int:
-        """Env steps in one epoch: ``ceil(train images / batch_size)`` updates of ``batch_size`` episodes."""
-        updates = math.ceil(split_size("train", self.env_kwargs.get("data_dir")) / self.config.batch_size)
+        """Env steps in one epoch: ``ceil(train episodes / batch_size)`` updates of ``batch_size`` episodes
+        (train episodes: the train split's images, or ``agents.evaluation.GAME_SPLITS["train"]`` games)."""
+        train = split_size(self.env_id, "train", self.env_kwargs.get("data_dir"))
+        updates = math.ceil(train / self.config.batch_size)
         return updates * self.config.batch_size * self.n_glimpses
 
     def learning_rate(self, progress: float) -> float:
@@ -231,7 +254,8 @@ class ReinforceRAM:
         per_epoch = self.timesteps_per_epoch()
         updates_per_epoch = per_epoch // (cfg.batch_size * self.n_glimpses)
         end = cfg.epochs * per_epoch if total_timesteps is None else min(total_timesteps, cfg.epochs * per_epoch)
-        envs = gym.make_vec(self.env_id, num_envs=cfg.batch_size, split="train", **self.env_kwargs)
+        envs = gym.make_vec(self.env_id, num_envs=cfg.batch_size, **split_arguments(self.env_id, "train"),
+                            **self.env_kwargs)
         generator = torch.Generator(device=self.device)
         bar = tqdm(total=end, initial=self.num_timesteps, disable=not progress_bar, unit="glimpse", unit_scale=True)
         callback.on_training_start(self)
@@ -290,13 +314,13 @@ class ReinforceRAM:
     def train_step(
         self, envs: gym.vector.VectorEnv, obs: dict[str, np.ndarray], generator: torch.Generator
     ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
-        """Play one episode in every env and take one gradient step on the hybrid loss.
+        """Play one episode in every env and take one gradient step on ``hybrid_loss``.
 
         ``obs`` holds the episodes' first glimpses; returns the next episodes' first glimpses (same-step
         autoreset) and the update's figures.
         """
         episodes = self.rollout(envs, obs, generator)
-        losses = hybrid_loss(episodes)
+        losses = hybrid_loss(episodes, self.config.entropy_coef)
         self.optimizer.zero_grad(set_to_none=True)
         losses["loss"].backward()
         self.optimizer.step()
@@ -309,33 +333,49 @@ class ReinforceRAM:
         self, envs: gym.vector.VectorEnv, obs: dict[str, np.ndarray], generator: torch.Generator | None = None
     ) -> Episodes:
         """Play one episode in each env of ``envs`` (all at their first glimpse, ``obs``), sampling the
-        locations from the policy and naming the most likely class at the last step."""
-        model, n = self.model, envs.num_envs
-        no_labels = np.zeros(n, dtype=np.int64)
+        locations from the policy and naming the most likely class at the last step (in a game: sampling
+        a move at every step)."""
+        model, n, last = self.model, envs.num_envs, self.n_glimpses - 1
+        no_choice = torch.zeros(n, dtype=torch.int64)
         state = None
-        log_probs, baselines = [], []
+        log_probs, baselines, entropies = [], [], []
         for t in range(self.n_glimpses):
             hidden, state = model.step(self._tensor(obs["glimpse"]), self._tensor(obs["location"]), state)
-            if t < self.n_glimpses - 1:
+            log_prob = None
+            if t < last:
                 mean = model.location_mean(hidden)
                 location = model.location.sample(mean, generator)
-                log_probs.append(model.location.log_prob(mean, location))
-                baselines.append(model.baseline(hidden.detach()))
-                obs, reward, terminated, _, info = envs.step({"location": location.cpu().numpy(), "label": no_labels})
+                log_prob = model.location.log_prob(mean, location)
             else:
+                location = torch.zeros(n, 2)
+            choice = no_choice
+            if self.game:
+                log_policy = model.action(hidden).log_softmax(1)
+                choice = sample_choice(log_policy, generator)
+                move_log_prob = log_policy.gather(1, choice[:, None]).squeeze(1)
+                log_prob = move_log_prob if log_prob is None else log_prob + move_log_prob
+                entropies.append(-(log_policy.exp() * log_policy).sum(1))
+            elif t == last:
                 logits = model.action(hidden)
-                guess = logits.argmax(1).cpu().numpy()
-                obs, reward, terminated, _, info = envs.step({"location": np.zeros((n, 2), np.float32), "label": guess})
+                choice = logits.argmax(1)
+            if log_prob is not None:
+                log_probs.append(log_prob)
+                baselines.append(model.baseline(hidden.detach()))
+            action = {"location": location.cpu().numpy(), self.action_key: choice.cpu().numpy()}
+            obs, reward, terminated, _, info = envs.step(action)
         if not terminated.all():
             raise RuntimeError(f"the env's episodes did not end after n_glimpses={self.n_glimpses} steps")
-        return Episodes(
-            logits=logits,
-            label=self._tensor(info["final_info"]["label"]),
+        episodes = Episodes(
             reward=self._tensor(reward.astype(np.float32)),
             log_prob=torch.stack(log_probs, 1),
             baseline=torch.stack(baselines, 1),
             next_obs=obs,
         )
+        if self.game:
+            episodes.entropy = torch.stack(entropies, 1)
+        else:
+            episodes.logits, episodes.label = logits, self._tensor(info["final_info"]["label"])
+        return episodes
 
     # ------------------------------------------------------------------------------------ persistence
 

@@ -133,7 +133,7 @@ def main() -> None:
     start = time.perf_counter()
     agents.evaluate(agent, "GlimpseMNIST-v0", split="valid")
     valid_seconds = time.perf_counter() - start
-    updates_per_epoch = -(-split_size("train") // b)
+    updates_per_epoch = -(-split_size("GlimpseMNIST-v0", "train") // b)
     for name, seconds in (("env (gym.make_vec)", with_env), ("direct arrays", direct)):
         print(
             f"{name:20s} {b / seconds:8.0f} images/s  {b * t / seconds:9.0f} glimpses/s  "

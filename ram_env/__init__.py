@@ -28,6 +28,7 @@ __all__ = [
     "CatchEnv",
     "CatchVectorEnv",
     "ENV_IDS",
+    "GAME_IDS",
     "PAPER_ERRORS",
     "Dataset",
     "GlimpseEnv",
@@ -49,6 +50,7 @@ _TASKS = {
 }
 ENV_IDS = tuple(_TASKS)  # the classification tasks
 CATCH_ID = "GlimpseCatch-v0"  # the game (reward only, no labels)
+GAME_IDS = (CATCH_ID,)  # the tasks without a dataset: their episodes come from the seed alone
 # The paper's best test error (%) at the registered number of glimpses.
 PAPER_ERRORS = {
     "GlimpseMNIST-v0": 1.12,

@@ -48,6 +48,11 @@ class CatchTask:
         """Steps per episode: the ball falls one row per step from the top row to the bottom one."""
         return self.screen_size - 1
 
+    @property
+    def n_glimpses(self) -> int:
+        """Glimpses the agent takes per game: one before each step."""
+        return self.n_steps
+
 
 class CatchEpisodes(Episodes):
     """``num_envs`` games of Catch, reset and stepped with array operations.

@@ -1,0 +1,114 @@
+"""The REINFORCE agent on the game of Catch (reward only, a move at every step), and evaluation and
+pictures of games."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import agents
+from agents.evaluation import GAME_SPLITS
+from agents.pictures import save_glimpse_pictures
+from agents.reinforce import hybrid_loss
+from ram_env.catch import CatchTask
+
+SMALL_CATCH = {"screen_size": 10, "glimpse_size": 4, "n_scales": 2}  # 9 steps; a random paddle catches ~20%
+
+
+def small_catch_agent(**config: object) -> agents.ReinforceRAM:
+    settings = {"core": "lstm", "batch_size": 128, "epochs": 100, "warmup_epochs": 0.0, "learning_rate": 1e-3,
+                "hidden_size": 64, "glimpse_hidden": 32, "location_hidden": 32, "entropy_coef": 0.01, **config}
+    return agents.ReinforceRAM("GlimpseCatch-v0", agents.ReinforceConfig(**settings), env_kwargs=SMALL_CATCH)
+
+
+class Stay:
+    """Never moves the paddle and always looks at the centre."""
+
+    def predict(self, observation, state=None, episode_start=None, deterministic=False):  # noqa: ANN001, ANN201
+        batch = np.shape(observation["location"])[:-1]  # () for a single observation
+        return {"location": np.zeros((*batch, 2), np.float32), "move": np.ones(batch, dtype=np.int64)}, state
+
+
+def test_rollout_samples_a_move_every_step() -> None:
+    agent = small_catch_agent()
+    assert agent.action_key == "move" and agent.n_glimpses == 9 and agent.n_actions == 3
+    envs = gym.make_vec("GlimpseCatch-v0", num_envs=32, **SMALL_CATCH)
+    obs, _ = envs.reset(seed=0)
+    episodes = agent.rollout(envs, obs)
+    assert episodes.log_prob.shape == (32, 9) and episodes.baseline.shape == (32, 9)
+    assert episodes.entropy.shape == (32, 9) and episodes.logits is None and episodes.label is None
+    # A fresh policy is close to uniform over the three moves.
+    assert float(episodes.entropy.mean().detach()) == pytest.approx(np.log(3), abs=0.05)
+    assert set(np.unique(episodes.reward.numpy())) <= {0.0, 1.0}
+    losses = hybrid_loss(episodes, entropy_coef=0.5)
+    assert set(losses) == {"loss", "reinforce", "baseline_mse", "entropy"}
+    expected = losses["reinforce"] + losses["baseline_mse"] - 0.5 * losses["entropy"]
+    assert float(losses["loss"]) == pytest.approx(float(expected))
+    # REINFORCE through the moves reaches the core (there is no supervised loss in a game).
+    agent.model.zero_grad()
+    losses["reinforce"].backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in agent.model.core.parameters())
+
+
+def test_predict_returns_moves() -> None:
+    agent = small_catch_agent()
+    envs = gym.make_vec("GlimpseCatch-v0", num_envs=500, **SMALL_CATCH)
+    obs, _ = envs.reset(seed=1)
+    action, state = agent.predict(obs, deterministic=True)
+    assert set(action) == {"location", "move"} and envs.action_space.contains(action)
+    again, _ = agent.predict(obs, deterministic=True)
+    np.testing.assert_array_equal(action["move"], again["move"])
+    sampled, _ = agent.predict(obs, deterministic=False)
+    assert set(np.unique(sampled["move"])) == {0, 1, 2}  # near-uniform policy: all three moves drawn
+    single, _ = agent.predict({k: v[0] for k, v in obs.items()}, deterministic=True)
+    assert np.ndim(single["move"]) == 0 and single["move"] == action["move"][0]
+
+
+def test_evaluate_plays_fixed_games_per_split() -> None:
+    """Game i of the test split is a single env reset with seed i; the valid split is other games."""
+    n = 300
+    result = agents.evaluate(Stay(), "GlimpseCatch-v0", split="test", n_episodes=n, batch_size=128)
+    assert set(result) == {"error", "n_episodes", "n_correct"} and result["n_episodes"] == n
+    env = gym.make("GlimpseCatch-v0")
+    caught = 0
+    for i in range(n):
+        env.reset(seed=i)
+        terminated, reward = False, 0.0
+        while not terminated:
+            _, reward, terminated, _, _ = env.step({"location": np.zeros(2, np.float32), "move": 1})
+        caught += int(reward)
+    assert result["n_correct"] == caught
+    # A paddle that stays covers 2 of 24 landing columns: about 8%.
+    assert 0.03 < caught / n < 0.15
+    valid = agents.evaluate(Stay(), "GlimpseCatch-v0", split="valid", n_episodes=n)
+    assert valid["n_correct"] != caught or valid["error"] != result["error"]
+    random = agents.evaluate(agents.RandomLocations(Stay()), "GlimpseCatch-v0", n_episodes=n)
+    assert random["n_correct"] == caught  # where it looks does not move the paddle
+    with pytest.raises(ValueError, match=f"n_episodes must be an integer in \\[1, {GAME_SPLITS['test']}\\]"):
+        agents.evaluate(Stay(), "GlimpseCatch-v0", n_episodes=GAME_SPLITS["test"] + 1)
+    with pytest.raises(ValueError, match="split must be one of"):
+        agents.evaluate(Stay(), "GlimpseCatch-v0", split="holdout")
+
+
+def test_pictures_of_games(tmp_path: Path) -> None:
+    png, gif = save_glimpse_pictures(Stay(), "GlimpseCatch-v0", tmp_path, n_images=2)
+    from PIL import Image
+
+    with Image.open(gif) as picture:
+        assert picture.n_frames == CatchTask().n_steps  # one frame per glimpse
+    assert png.stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_reinforce_learns_catch_from_the_reward() -> None:
+    """40,960 games of the 10x10 game (~20 s): the catch rate rises well above the untrained policy's
+    (measured: error 0.80 untrained, 0.55 after training)."""
+    agent = small_catch_agent()
+    before = agents.evaluate(agent, "GlimpseCatch-v0", split="valid", n_episodes=1000, **SMALL_CATCH)["error"]
+    agent.learn(total_timesteps=320 * 128 * agent.n_glimpses)
+    after = agents.evaluate(agent, "GlimpseCatch-v0", split="valid", n_episodes=1000, **SMALL_CATCH)["error"]
+    assert before > 0.75
+    assert after < 0.68
