@@ -8,7 +8,8 @@
 The run directory gets ``config.json``, ``checkpoints/latest.pt`` and ``checkpoints/best.pt`` (lowest
 validation error), ``tensorboard/``, ``metrics.jsonl`` (one line per epoch), and at the end ``test.json``
 (the test error) and ``pictures/glimpse_paths.png`` / ``.gif``. Hyperparameter flags default to the
-configuration that reaches the paper's error on GlimpseMNIST-v0 (``agents.ReinforceConfig``).
+settings of the env id's file in ``agents/hyperparams/`` (``agents.defaults``), then to
+``agents.ReinforceConfig``; a flag overrides the file.
 ``--algo ppo | recurrent_ppo | a2c`` trains stable-baselines3 / sb3-contrib unchanged (``agents.SB3Agent``:
 grid actions, the glimpse network as features extractor) from the reward alone, with SB3's progress bar
 and TensorBoard scalars, a validation every ``--eval-freq`` env steps, and the same run-directory files.
@@ -27,9 +28,11 @@ from typing import Any
 
 import ram_env
 from agents.config import ReinforceConfig
+from agents.defaults import default_hyperparams, hyperparams_file
 
 ALGOS = ("reinforce", "ppo", "recurrent_ppo", "a2c")
-SB3_DEFAULT_TIMESTEPS = 1_000_000
+# The SB3 run settings when neither a flag nor the env id's hyperparameter file gives them.
+SB3_SETTINGS = {"n_timesteps": 1_000_000, "num_envs": 128, "grid_size": 7, "eval_freq": 200_000}
 _HELP = {
     "core": "core network: rnn (the paper's) or lstm",
     "glimpse_hidden": "width of the glimpse network's glimpse layer h_g",
@@ -41,6 +44,7 @@ _HELP = {
     "learning_rate": "Adam's peak learning rate",
     "warmup_epochs": "linear learning-rate warm-up, in epochs, before the cosine decay",
     "weight_decay": "AdamW weight decay",
+    "entropy_coef": "games: weight of the move policy's entropy bonus",
     "num_threads": "torch CPU threads (0: torch's default)",
 }
 
@@ -52,7 +56,8 @@ class UsageError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--algo", default="reinforce", choices=ALGOS, help="learning algorithm")
-    parser.add_argument("--env", default="GlimpseMNIST-v0", choices=ram_env.ENV_IDS, help="env id")
+    parser.add_argument("--env", default="GlimpseMNIST-v0", choices=(*ram_env.ENV_IDS, *ram_env.GAME_IDS),
+                        help="env id")
     parser.add_argument("-n", "--n-timesteps", type=int, default=None,
                         help="stop after this many env steps (glimpses); default: all --epochs")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
@@ -74,13 +79,17 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         kind = {"int": int, "float": float, "str": str}[str(field.type)]
         group.add_argument("--" + field.name.replace("_", "-"), type=kind, default=None,
-                           help=f"{_HELP[field.name]} (default {field.default})")
+                           help=f"{_HELP[field.name]} (default: the env's file, else {field.default})")
     sb3 = parser.add_argument_group(
-        f"stable-baselines3 (ppo, recurrent_ppo, a2c; -n defaults to {SB3_DEFAULT_TIMESTEPS})"
+        "stable-baselines3 (ppo, recurrent_ppo, a2c; defaults: the env's file, else "
+        f"-n {SB3_SETTINGS['n_timesteps']})"
     )
-    sb3.add_argument("--num-envs", type=int, default=128, help="episodes run side by side (default 128)")
-    sb3.add_argument("--grid-size", type=int, default=7, help="points per axis of the location grid (default 7)")
-    sb3.add_argument("--eval-freq", type=int, default=200_000, help="env steps between validations (default 200000)")
+    sb3.add_argument("--num-envs", type=int, default=None,
+                     help=f"episodes run side by side (default {SB3_SETTINGS['num_envs']})")
+    sb3.add_argument("--grid-size", type=int, default=None,
+                     help=f"points per axis of the location grid (default {SB3_SETTINGS['grid_size']})")
+    sb3.add_argument("--eval-freq", type=int, default=None,
+                     help=f"env steps between validations (default {SB3_SETTINGS['eval_freq']})")
     sb3.add_argument("--eval-episodes", type=int, default=None, help="validation images (default: all 5000)")
     sb3.add_argument("--hyperparams", nargs="+", default=[], metavar="KEY=VALUE",
                      help="keyword arguments of the SB3 class, e.g. learning_rate=1e-3 n_steps=24")
@@ -115,13 +124,37 @@ def env_kwargs_of(args: argparse.Namespace) -> dict[str, Any]:
     return kwargs
 
 
-def config_of(args: argparse.Namespace) -> ReinforceConfig:
-    """The hyperparameters: the defaults, overridden by the flags given."""
-    given = {f.name: getattr(args, f.name) for f in fields(ReinforceConfig) if getattr(args, f.name) is not None}
+def file_defaults(env_id: str, algo: str) -> dict[str, Any]:
+    """The ``[algo]`` table of ``env_id``'s hyperparameter file; a broken file is a usage error."""
     try:
-        return ReinforceConfig(**given)
+        return default_hyperparams(env_id, algo)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def config_of(args: argparse.Namespace) -> ReinforceConfig:
+    """The hyperparameters: the env's file over ``ReinforceConfig``'s defaults, and the flags given over both."""
+    given = {f.name: getattr(args, f.name) for f in fields(ReinforceConfig) if getattr(args, f.name) is not None}
+    file = file_defaults(args.env, "reinforce")
+    try:
+        ReinforceConfig(**file)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"{hyperparams_file(args.env)}: {exc}") from exc
+    try:
+        return ReinforceConfig(**{**file, **given})
     except ValueError as exc:
         raise UsageError(f"--{str(exc).replace('_', '-')}") from exc
+
+
+def resolve_sb3_settings(args: argparse.Namespace) -> None:
+    """Fill the SB3 run settings and keyword arguments the flags left out from the env's file, then from
+    ``SB3_SETTINGS``; ``--hyperparams`` overrides the file's keyword arguments."""
+    file = file_defaults(args.env, args.algo)
+    for name, default in SB3_SETTINGS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, file.get(name, default))
+    kwargs = {key: value for key, value in file.items() if key not in SB3_SETTINGS}
+    args.sb3_kwargs = {**kwargs, **hyperparams_of(args)}
 
 
 def check_device(device: str) -> None:
@@ -183,7 +216,7 @@ def check_flags_fit_algo(args: argparse.Namespace) -> None:
             raise UsageError(f"--{given[0].replace('_', '-')} is a reinforce hyperparameter; for --algo {args.algo} "
                              f"use --hyperparams KEY=VALUE (SB3's keyword arguments)")
         for name in ("num_envs", "grid_size", "eval_freq"):
-            if getattr(args, name) < (2 if name == "grid_size" else 1):
+            if getattr(args, name) is not None and getattr(args, name) < (2 if name == "grid_size" else 1):
                 raise UsageError(f"--{name.replace('_', '-')} must be >= {2 if name == 'grid_size' else 1}")
 
 
@@ -198,7 +231,7 @@ def new_agent(args: argparse.Namespace, seed: int, run_dir: Path) -> tuple[Any, 
     tensorboard = str(args.tensorboard_log or run_dir / "tensorboard")
     try:
         agent = agents.SB3Agent(args.algo, args.env, args.num_envs, seed, args.device, args.grid_size,
-                                env_kwargs_of(args), hyperparams_of(args), tensorboard_log=tensorboard)
+                                env_kwargs_of(args), args.sb3_kwargs, tensorboard_log=tensorboard)
     except TypeError as exc:
         raise UsageError(f"--hyperparams: {exc}") from exc
     return agent, {"num_envs": args.num_envs, "grid_size": args.grid_size, "eval_freq": args.eval_freq,
@@ -216,7 +249,7 @@ def learn(agent: Any, args: argparse.Namespace, run_dir: Path) -> None:
                     progress_bar=progress_bar)
     else:
         callback = SB3RunDirectoryCallback(agent, run_dir, args.eval_freq, args.eval_episodes, agent.history)
-        agent.learn(args.n_timesteps or SB3_DEFAULT_TIMESTEPS, callback=callback, progress_bar=progress_bar)
+        agent.learn(args.n_timesteps, callback=callback, progress_bar=progress_bar)
 
 
 def run_training(args: argparse.Namespace) -> None:
@@ -245,10 +278,15 @@ def run_training(args: argparse.Namespace) -> None:
             args.n_timesteps = saved.get("n_timesteps")
         for name in ("eval_freq", "eval_episodes"):
             setattr(args, name, saved.get("config", {}).get(name, getattr(args, name)))
+        if args.algo != "reinforce":
+            args.n_timesteps = args.n_timesteps or SB3_SETTINGS["n_timesteps"]
+            args.eval_freq = args.eval_freq or SB3_SETTINGS["eval_freq"]
         print(f"resuming {run_dir} at {agent.num_timesteps} env steps")
     else:
         if latest.exists():
             raise UsageError(f"--run-dir {run_dir} already holds a run: add --resume, or choose another --run-dir")
+        if args.algo != "reinforce":
+            resolve_sb3_settings(args)
         agent, config = new_agent(args, seed, run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "config.json").write_text(json.dumps(

@@ -1,0 +1,67 @@
+"""Per-env default hyperparameters: the TOML files, their errors, and train_agent.py taking them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import agents
+import ram_env
+import train_agent
+from agents.defaults import HYPERPARAMS_DIR, default_hyperparams, hyperparams_file
+
+
+def test_every_task_has_a_file_whose_tables_are_valid() -> None:
+    for env_id in (*ram_env.ENV_IDS, *ram_env.GAME_IDS):
+        assert hyperparams_file(env_id).is_file(), env_id
+        config = agents.ReinforceConfig(**default_hyperparams(env_id, "reinforce"))
+        assert config.epochs >= 1
+    assert agents.ReinforceConfig(**default_hyperparams("GlimpseCatch-v0", "reinforce")).core == "lstm"
+    assert sorted(p.stem for p in HYPERPARAMS_DIR.glob("*.toml")) == sorted((*ram_env.ENV_IDS, *ram_env.GAME_IDS))
+
+
+def test_missing_file_or_table_gives_no_defaults(tmp_path: Path) -> None:
+    assert default_hyperparams("NoSuchEnv-v0", "reinforce") == {}
+    (tmp_path / "X-v0.toml").write_text('[ppo]\nlearning_rate = 1e-3\n')
+    assert default_hyperparams("X-v0", "reinforce", tmp_path) == {}
+    assert default_hyperparams("X-v0", "ppo", tmp_path) == {"learning_rate": 1e-3}
+
+
+def test_broken_files_are_named_in_the_error(tmp_path: Path) -> None:
+    (tmp_path / "Bad-v0.toml").write_text("[reinforce\nepochs = 3\n")
+    with pytest.raises(ValueError, match="Bad-v0.toml: not valid TOML"):
+        default_hyperparams("Bad-v0", "reinforce", tmp_path)
+    (tmp_path / "Typo-v0.toml").write_text("[reinforce]\nepoch = 3\n")
+    with pytest.raises(ValueError, match="Typo-v0.toml: \\[reinforce\\] has unknown keys \\['epoch'\\]"):
+        default_hyperparams("Typo-v0", "reinforce", tmp_path)
+
+
+def test_train_agent_takes_the_file_and_flags_override_it() -> None:
+    parser = train_agent.build_parser()
+    catch = train_agent.config_of(parser.parse_args(["--env", "GlimpseCatch-v0"]))
+    assert catch == agents.ReinforceConfig(**default_hyperparams("GlimpseCatch-v0", "reinforce"))
+    override = train_agent.config_of(parser.parse_args(["--env", "GlimpseCatch-v0", "--learning-rate", "0.5"]))
+    assert override.learning_rate == 0.5 and override.core == "lstm"
+    args = parser.parse_args(["--algo", "ppo", "--hyperparams", "learning_rate=0.25"])
+    train_agent.resolve_sb3_settings(args)
+    expected = default_hyperparams("GlimpseMNIST-v0", "ppo")
+    assert args.num_envs == expected["num_envs"] and args.n_timesteps == expected["n_timesteps"]
+    assert args.sb3_kwargs["learning_rate"] == 0.25 and args.sb3_kwargs["n_steps"] == expected["n_steps"]
+    assert "num_envs" not in args.sb3_kwargs
+    args = parser.parse_args(["--algo", "a2c", "--num-envs", "8"])
+    train_agent.resolve_sb3_settings(args)
+    assert args.num_envs == 8 and args.grid_size == train_agent.SB3_SETTINGS["grid_size"]
+
+
+def test_a_broken_shipped_file_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "GlimpseMNIST-v0.toml").write_text("[reinforce]\nbatch_size = 0\n")
+    monkeypatch.setattr("train_agent.default_hyperparams", lambda env_id, algo: default_hyperparams(
+        env_id, algo, tmp_path))
+    monkeypatch.setattr("train_agent.hyperparams_file", lambda env_id: hyperparams_file(env_id, tmp_path))
+    assert train_agent.main(["--run-dir", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "GlimpseMNIST-v0.toml: batch_size must be an integer >= 1" in err and "Traceback" not in err
+    assert not (tmp_path / "run" / "config.json").exists()
