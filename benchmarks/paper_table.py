@@ -1,0 +1,122 @@
+"""The paper's table of test errors, rebuilt from REINFORCE runs of train_agent.py.
+
+For every classification task it reads the run's ``test.json`` (written at the end of
+``python train_agent.py --algo reinforce --env ID``; default run directory ``runs/reinforce_ID_SEED``) and
+prints a markdown table: the task, glimpses, retina, the paper's error, ours, the error of the same
+networks with uniformly random glimpse locations (the paper's point: the learned policy should matter
+most on clutter), epochs and training wall time. ``--train`` first trains the tasks whose run is missing
+(or resumes an unfinished one) with their default hyperparameters (``agents/hyperparams/ID.toml``);
+extra train_agent.py flags such as ``--epochs 1`` give a small budget (CI runs it so).
+
+    python benchmarks/paper_table.py                                  # from finished runs
+    python benchmarks/paper_table.py --train                          # train what is missing (hours)
+    python benchmarks/paper_table.py --train --runs-dir /tmp/t -- --epochs 1   # tiny budget
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+
+import ram_env
+
+TRAIN_AGENT = Path(__file__).resolve().parents[1] / "train_agent.py"
+
+
+def default_run_dir(runs_dir: Path, env_id: str, seed: int) -> Path:
+    """train_agent.py's default run directory of a REINFORCE run."""
+    return runs_dir / f"reinforce_{env_id}_{seed}"
+
+
+def train(env_id: str, run_dir: Path, seed: int, extra: list[str]) -> None:
+    """Train (or resume) the REINFORCE run of ``env_id`` in ``run_dir`` to its end, with train_agent.py."""
+    if (run_dir / "checkpoints" / "latest.pt").is_file():
+        command = ["--algo", "reinforce", "--run-dir", str(run_dir), "--resume"]
+    else:
+        command = ["--algo", "reinforce", "--env", env_id, "--seed", str(seed), "--run-dir", str(run_dir), *extra]
+    print(f"training {env_id}: train_agent.py {' '.join(command)}", file=sys.stderr, flush=True)
+    subprocess.run([sys.executable, str(TRAIN_AGENT), "--no-progress-bar", *command], check=True)
+
+
+def retina_of(env_id: str, env_kwargs: dict[str, Any]) -> tuple[int, str]:
+    """``(glimpses, "g x g x k")`` of ``env_id`` with the run's env keyword arguments."""
+    task = gym.make(env_id, **env_kwargs).unwrapped.task
+    return task.n_glimpses, f"{task.glimpse_size}x{task.glimpse_size} x {task.n_scales}"
+
+
+def table_row(env_id: str, run_dir: Path) -> list[str]:
+    """One markdown row of the table for the run in ``run_dir`` (dashes if it has not finished)."""
+    config_path, test_path = run_dir / "config.json", run_dir / "test.json"
+    env_kwargs = json.loads(config_path.read_text())["env_kwargs"] if config_path.is_file() else {}
+    glimpses, retina = retina_of(env_id, env_kwargs)
+    paper = f"{ram_env.PAPER_ERRORS[env_id]:.2f}%"
+    if not test_path.is_file():
+        return [env_id, str(glimpses), retina, paper, f"not run ({run_dir}/test.json missing)", "-", "-", "-"]
+    test = json.loads(test_path.read_text())
+    return [
+        env_id,
+        str(glimpses),
+        retina,
+        paper,
+        f"{100 * test['error']:.2f}%",
+        f"{100 * test['random_location_error']:.2f}%",
+        str(len(test["valid_errors"])),
+        f"{test['train_seconds'] / 60:.1f} min",
+    ]
+
+
+def markdown(rows: list[list[str]]) -> str:
+    """The table, headed by the date and the machine."""
+    import torch
+
+    header = ["task", "glimpses", "retina (size x scales)", "paper", "ours (test error)",
+              "random locations", "epochs", "training time"]
+    lines = [
+        f"Measured {datetime.date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} CPU cores, "
+        f"torch {torch.__version__} (REINFORCE, seed as in each run's config.json).",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ids", nargs="+", default=list(ram_env.ENV_IDS), choices=ram_env.ENV_IDS,
+                        help="tasks (default: all four)")
+    parser.add_argument("--runs-dir", type=Path, default=Path("runs"), help="folder of the run directories")
+    parser.add_argument("--run", nargs="+", default=[], metavar="ID=DIR", help="a run directory for a task")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the default run directories")
+    parser.add_argument("--train", action="store_true", help="train the tasks whose run has no test.json")
+    parser.add_argument("--out", type=Path, default=None, help="also write the table to this file")
+    parser.add_argument("train_flags", nargs="*", help="after --: train_agent.py flags for --train (e.g. --epochs 1)")
+    args = parser.parse_args(argv)
+    run_dirs = {env_id: default_run_dir(args.runs_dir, env_id, args.seed) for env_id in args.ids}
+    for item in args.run:
+        env_id, sep, folder = item.partition("=")
+        if not sep or env_id not in run_dirs:
+            parser.error(f"--run {item!r}: expected ID=DIR with ID one of {args.ids}")
+        run_dirs[env_id] = Path(folder)
+    for env_id, run_dir in run_dirs.items():
+        if args.train and not (run_dir / "test.json").is_file():
+            train(env_id, run_dir, args.seed, args.train_flags)
+    table = markdown([table_row(env_id, run_dir) for env_id, run_dir in run_dirs.items()])
+    print(table, end="")
+    if args.out is not None:
+        args.out.write_text(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
