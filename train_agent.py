@@ -45,6 +45,7 @@ _HELP = {
     "warmup_epochs": "linear learning-rate warm-up, in epochs, before the cosine decay",
     "weight_decay": "AdamW weight decay",
     "entropy_coef": "games: weight of the move policy's entropy bonus",
+    "gae_lambda": "advantage lambda: 1 is REINFORCE's reward - baseline, below 1 GAE",
     "num_threads": "torch CPU threads (0: torch's default)",
 }
 

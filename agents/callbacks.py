@@ -57,8 +57,9 @@ class RunDirectoryCallback(TrainingCallback):
 
     def on_log(self, agent: Any, scalars: dict[str, float]) -> None:
         step, writer = agent.num_timesteps, self._writer
-        for key in ("loss", "cross_entropy", "reinforce", "baseline_mse"):
-            writer.add_scalar(f"losses/{key}", scalars[key], step)
+        for key in ("loss", "cross_entropy", "reinforce", "baseline_mse", "entropy"):
+            if key in scalars:  # cross_entropy: classification; entropy: games
+                writer.add_scalar(f"losses/{key}", scalars[key], step)
         writer.add_scalar("charts/reward", scalars["reward"], step)
         writer.add_scalar("charts/train_error", scalars["train_error"], step)
         writer.add_scalar("charts/learning_rate", scalars["learning_rate"], step)

@@ -30,6 +30,8 @@ class ReinforceConfig:
         warmup_epochs: epochs of linear warm-up from 0 to ``learning_rate``; then cosine decay to 0.
         weight_decay: AdamW's decoupled weight decay.
         entropy_coef: games only: weight of the move policy's entropy bonus.
+        gae_lambda: the advantages' lambda: 1 is REINFORCE's ``reward - baseline``; below 1, generalised
+            advantage estimation over the baseline's per-step estimates.
         seed: seeds the weights, the env episodes and the location noise.
         num_threads: torch CPU threads; 0 leaves torch's default.
     """
@@ -45,6 +47,7 @@ class ReinforceConfig:
     warmup_epochs: float = 1.0
     weight_decay: float = 0.0
     entropy_coef: float = 0.0
+    gae_lambda: float = 1.0
     seed: int = 0
     num_threads: int = 0
 
@@ -61,6 +64,8 @@ class ReinforceConfig:
         for name in ("warmup_epochs", "weight_decay", "entropy_coef", "num_threads"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        if not 0 <= self.gae_lambda <= 1:
+            raise ValueError(f"gae_lambda must be in [0, 1], got {self.gae_lambda!r}")
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:

@@ -7,7 +7,8 @@ each glimpse, samples where to look next, and at the last step names the class; 
 
 In a game (``ram_env.GAME_IDS``: Catch) there are no labels: the model samples a move at every step as
 well as a location, and REINFORCE from the final reward alone trains both policies and, through the
-moves, the core (the paper's section 4.2).
+moves, the core (the paper's section 4.2). With no classifier to shape the core, the baseline's MSE
+reaches the core there too.
 """
 
 from __future__ import annotations
@@ -68,10 +69,28 @@ class Episodes:
     entropy: torch.Tensor | None = None
 
 
-def hybrid_loss(episodes: Episodes, entropy_coef: float = 0.0) -> dict[str, torch.Tensor]:
+def advantages(reward: torch.Tensor, baseline: torch.Tensor, gae_lambda: float = 1.0) -> torch.Tensor:
+    """The advantage of each sampled decision, ``(n, S)``, from the final ``reward`` ``(n,)`` and the
+    baseline's estimates ``baseline`` ``(n, S)`` (undiscounted, the only reward at the end).
+
+    ``gae_lambda = 1``: REINFORCE's ``reward - b_t``. Below 1, the generalised advantage estimate
+    ``sum_k lambda^(k-t) (b_(k+1) - b_k)`` (``b_S`` = the reward), which trades bias for less variance.
+    """
+    baseline = baseline.detach()
+    if gae_lambda == 1.0:
+        return reward[:, None] - baseline
+    deltas = torch.cat([baseline[:, 1:], reward[:, None]], 1) - baseline
+    out, running = torch.empty_like(deltas), torch.zeros_like(reward)
+    for t in range(deltas.shape[1] - 1, -1, -1):
+        running = deltas[:, t] + gae_lambda * running
+        out[:, t] = running
+    return out
+
+
+def hybrid_loss(episodes: Episodes, entropy_coef: float = 0.0, gae_lambda: float = 1.0) -> dict[str, torch.Tensor]:
     """The paper's hybrid loss: REINFORCE with the baseline for the sampled decisions, MSE to the reward
     for the baseline, and (classification) cross-entropy for the classifier; in a game,
-    ``entropy_coef`` times the move policy's mean entropy is subtracted.
+    ``entropy_coef`` times the move policy's entropy (summed over an episode's steps) is subtracted.
 
     Returns:
         scalars ``{"loss", "reinforce", "baseline_mse"}`` and ``"cross_entropy"`` (classification) or
@@ -79,14 +98,14 @@ def hybrid_loss(episodes: Episodes, entropy_coef: float = 0.0) -> dict[str, torc
     """
     reward = episodes.reward[:, None].expand_as(episodes.baseline)
     baseline_mse = F.mse_loss(episodes.baseline, reward)
-    advantage = reward - episodes.baseline.detach()
+    advantage = advantages(episodes.reward, episodes.baseline, gae_lambda)
     reinforce = -(episodes.log_prob * advantage).sum(1).mean()
     losses = {"loss": reinforce + baseline_mse, "reinforce": reinforce, "baseline_mse": baseline_mse}
     if episodes.logits is not None:
         losses["cross_entropy"] = F.cross_entropy(episodes.logits, episodes.label)
         losses["loss"] = losses["loss"] + losses["cross_entropy"]
     if episodes.entropy is not None:
-        losses["entropy"] = episodes.entropy.mean()
+        losses["entropy"] = episodes.entropy.sum(1).mean()  # per episode, as the REINFORCE term
         losses["loss"] = losses["loss"] - entropy_coef * losses["entropy"]
     return losses
 
@@ -320,7 +339,7 @@ class ReinforceRAM:
         autoreset) and the update's figures.
         """
         episodes = self.rollout(envs, obs, generator)
-        losses = hybrid_loss(episodes, self.config.entropy_coef)
+        losses = hybrid_loss(episodes, self.config.entropy_coef, self.config.gae_lambda)
         self.optimizer.zero_grad(set_to_none=True)
         losses["loss"].backward()
         self.optimizer.step()
@@ -360,7 +379,7 @@ class ReinforceRAM:
                 choice = logits.argmax(1)
             if log_prob is not None:
                 log_probs.append(log_prob)
-                baselines.append(model.baseline(hidden.detach()))
+                baselines.append(model.baseline(hidden if self.game else hidden.detach()))
             action = {"location": location.cpu().numpy(), self.action_key: choice.cpu().numpy()}
             obs, reward, terminated, _, info = envs.step(action)
         if not terminated.all():
