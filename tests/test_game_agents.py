@@ -47,7 +47,7 @@ def test_rollout_samples_a_move_every_step() -> None:
     losses = hybrid_loss(episodes, entropy_coef=0.5)
     assert set(losses) == {"loss", "reinforce", "baseline_mse", "entropy"}
     expected = losses["reinforce"] + losses["baseline_mse"] - 0.5 * losses["entropy"]
-    assert float(losses["loss"]) == pytest.approx(float(expected))
+    assert losses["loss"].item() == pytest.approx(expected.item())
     # REINFORCE through the moves, and the baseline, reach the core (there is no supervised loss in a game).
     for part in ("reinforce", "baseline_mse"):
         agent.model.zero_grad()
