@@ -86,11 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
         f"-n {SB3_SETTINGS['n_timesteps']})"
     )
     sb3.add_argument("--num-envs", type=int, default=None,
-                     help=f"episodes run side by side (default {SB3_SETTINGS['num_envs']})")
+                     help=f"episodes run side by side (default: the env's file, else {SB3_SETTINGS['num_envs']})")
     sb3.add_argument("--grid-size", type=int, default=None,
-                     help=f"points per axis of the location grid (default {SB3_SETTINGS['grid_size']})")
+                     help=f"location grid points per axis (default: the env's file, else {SB3_SETTINGS['grid_size']})")
     sb3.add_argument("--eval-freq", type=int, default=None,
-                     help=f"env steps between validations (default {SB3_SETTINGS['eval_freq']})")
+                     help=f"env steps between validations (default: the env's file, else {SB3_SETTINGS['eval_freq']})")
     sb3.add_argument("--eval-episodes", type=int, default=None, help="validation images (default: all 5000)")
     sb3.add_argument("--hyperparams", nargs="+", default=[], metavar="KEY=VALUE",
                      help="keyword arguments of the SB3 class, e.g. learning_rate=1e-3 n_steps=24")
