@@ -20,10 +20,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["HYPERPARAMS_DIR", "SB3_RUN_SETTINGS", "default_hyperparams", "hyperparams_file"]
+__all__ = ["HYPERPARAMS_DIR", "default_hyperparams", "hyperparams_file"]
 
 HYPERPARAMS_DIR = Path(__file__).with_name("hyperparams")
-SB3_RUN_SETTINGS = ("n_timesteps", "num_envs", "grid_size", "eval_freq")  # not SB3 keyword arguments
 
 
 def hyperparams_file(env_id: str, directory: Path = HYPERPARAMS_DIR) -> Path:
