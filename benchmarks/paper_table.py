@@ -49,7 +49,9 @@ def train(env_id: str, run_dir: Path, seed: int, extra: list[str]) -> None:
 
 def retina_of(env_id: str, env_kwargs: dict[str, Any]) -> tuple[int, str]:
     """``(glimpses, "g x g x k")`` of ``env_id`` with the run's env keyword arguments."""
-    task = gym.make(env_id, **env_kwargs).unwrapped.task
+    env = gym.make(env_id, **env_kwargs)
+    task = env.unwrapped.task
+    env.close()
     return task.n_glimpses, f"{task.glimpse_size}x{task.glimpse_size} x {task.n_scales}"
 
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import agents
-from agents.evaluation import GAME_SPLITS
+from agents.evaluation import GAME_SPLITS, reset_arguments
 from agents.pictures import save_glimpse_pictures
 from agents.reinforce import advantages, hybrid_loss
 from ram_env.catch import CatchTask
@@ -70,23 +70,33 @@ def test_predict_returns_moves() -> None:
 
 
 def test_evaluate_plays_fixed_games_per_split() -> None:
-    """Game i of the test split is a single env reset with seed i; the valid split is other games."""
+    """Game i of a split is a single env reset with that split's seed i (test: seed i); valid and test are
+    disjoint sets of games."""
     n = 300
+    index = np.arange(n)
+    test_seeds = reset_arguments("GlimpseCatch-v0", "test", 0, index)["seed"]
+    valid_seeds = reset_arguments("GlimpseCatch-v0", "valid", 0, index)["seed"]
+    assert test_seeds == list(range(n)) and set(test_seeds).isdisjoint(valid_seeds)
+    env = gym.make("GlimpseCatch-v0")
+
+    def stay_catches(seeds: list[int]) -> int:
+        caught = 0
+        for s in seeds:
+            env.reset(seed=s)
+            terminated, reward = False, 0.0
+            while not terminated:
+                _, reward, terminated, _, _ = env.step({"location": np.zeros(2, np.float32), "move": 1})
+            caught += int(reward)
+        return caught
+
     result = agents.evaluate(Stay(), "GlimpseCatch-v0", split="test", n_episodes=n, batch_size=128)
     assert set(result) == {"error", "n_episodes", "n_correct"} and result["n_episodes"] == n
-    env = gym.make("GlimpseCatch-v0")
-    caught = 0
-    for i in range(n):
-        env.reset(seed=i)
-        terminated, reward = False, 0.0
-        while not terminated:
-            _, reward, terminated, _, _ = env.step({"location": np.zeros(2, np.float32), "move": 1})
-        caught += int(reward)
+    caught = stay_catches(test_seeds)
     assert result["n_correct"] == caught
     # A paddle that stays covers 2 of 24 landing columns: about 8%.
     assert 0.03 < caught / n < 0.15
     valid = agents.evaluate(Stay(), "GlimpseCatch-v0", split="valid", n_episodes=n)
-    assert valid["n_correct"] != caught or valid["error"] != result["error"]
+    assert valid["n_correct"] == stay_catches(valid_seeds)
     random = agents.evaluate(agents.RandomLocations(Stay()), "GlimpseCatch-v0", n_episodes=n)
     assert random["n_correct"] == caught  # where it looks does not move the paddle
     with pytest.raises(ValueError, match=f"n_episodes must be an integer in \\[1, {GAME_SPLITS['test']}\\]"):
