@@ -17,6 +17,7 @@ from sb3_contrib import RecurrentPPO
 from stable_baselines3 import A2C, PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.vec_env import VecMonitor
 
 from agents.checkpoints import FORMAT, atomic_save, portable_env_kwargs
 from agents.sb3_extractor import GlimpseFeaturesExtractor
@@ -53,7 +54,9 @@ class SB3Agent:
         device: torch device.
         grid_size: points per axis of the location grid.
         env_kwargs: keyword overrides for the env (``n_glimpses``, ``start``, ``data_dir``, ...).
-        hyperparams: keyword arguments of the SB3 class, over ``DEFAULT_HYPERPARAMS[algo]``.
+        hyperparams: keyword arguments of the SB3 class, over ``DEFAULT_HYPERPARAMS[algo]``; a
+            ``policy_kwargs`` dict among them goes to the policy beside the glimpse features extractor
+            (e.g. ``{"lstm_hidden_size": 128, "features_extractor_kwargs": {"features_dim": 128}}``).
         tensorboard_log: SB3's TensorBoard folder (None: no TensorBoard).
         model: an SB3 model to wrap (``from_payload``) instead of a new one.
 
@@ -80,18 +83,21 @@ class SB3Agent:
         self.grid_size, self.env_kwargs = grid_size, dict(env_kwargs or {})
         self.hyperparams = {**DEFAULT_HYPERPARAMS[algo], **(hyperparams or {})}
         self.history: list[dict[str, Any]] = []
-        venv = make_sb3_vec_env(env_id, num_envs, grid_size, **self.env_kwargs)
-        venv.seed(seed)
-        self._key, self._n_choices = venv.venv.key, venv.venv.n_choices
+        native = make_sb3_vec_env(env_id, num_envs, grid_size, **self.env_kwargs)
+        native.seed(seed)
+        self._key, self._n_choices = native.venv.key, native.venv.n_choices
+        venv = VecMonitor(native)  # episode returns and lengths: SB3's rollout/ep_rew_mean, rollout/ep_len_mean
         if model is None:
+            kwargs = dict(self.hyperparams)
+            policy_kwargs = {"features_extractor_class": GlimpseFeaturesExtractor, **kwargs.pop("policy_kwargs", {})}
             model = SB3_ALGOS[algo](
                 _POLICIES[algo],
                 venv,
                 seed=seed,
                 device=device,
                 tensorboard_log=tensorboard_log,
-                policy_kwargs={"features_extractor_class": GlimpseFeaturesExtractor},
-                **self.hyperparams,
+                policy_kwargs=policy_kwargs,
+                **kwargs,
             )
         else:
             model.set_env(venv)

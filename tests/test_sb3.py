@@ -213,3 +213,22 @@ def test_train_agent_ppo_run_resume_and_eval(tmp_path, capsys) -> None:
     capsys.readouterr()
     assert train_agent.main(["--eval-only", "--checkpoint", str(run_dir / "checkpoints" / "best.pt")]) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["n_episodes"] == 10000
+
+
+def test_sb3_agent_policy_kwargs_and_episode_statistics() -> None:
+    torch.set_num_threads(1)
+    policy_kwargs = {"lstm_hidden_size": 32, "features_extractor_kwargs": {"features_dim": 64}}
+    agent = SB3Agent(
+        "recurrent_ppo",
+        "GlimpseMNIST-v0",
+        num_envs=8,
+        env_kwargs={"n_glimpses": 2, "start": "center"},
+        hyperparams={"n_steps": 4, "batch_size": 32, "policy_kwargs": policy_kwargs},
+    )
+    policy = agent.model.policy
+    assert isinstance(policy.features_extractor, GlimpseFeaturesExtractor)
+    assert policy.features_extractor.features_dim == 64 and policy.lstm_actor.hidden_size == 32
+    agent.learn(64)  # 8 steps per env: 4 two-step episodes each
+    episodes = list(agent.model.ep_info_buffer)
+    assert len(episodes) == 32 and {e["l"] for e in episodes} == {2}
+    assert {e["r"] for e in episodes} <= {0.0, 1.0}
