@@ -32,7 +32,8 @@ from agents.defaults import default_hyperparams, hyperparams_file
 
 ALGOS = ("reinforce", "ppo", "recurrent_ppo", "a2c")
 # The SB3 run settings when neither a flag nor the env id's hyperparameter file gives them.
-SB3_SETTINGS = {"n_timesteps": 1_000_000, "num_envs": 128, "grid_size": 7, "eval_freq": 200_000}
+SB3_SETTINGS = {"n_timesteps": 1_000_000, "num_envs": 128, "grid_size": 7, "location_init_std": 0.25,
+                "eval_freq": 200_000}
 _HELP = {
     "core": "core network: rnn (the paper's) or lstm",
     "glimpse_hidden": "width of the glimpse network's glimpse layer h_g",
@@ -89,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"episodes run side by side (default: the env's file, else {SB3_SETTINGS['num_envs']})")
     sb3.add_argument("--grid-size", type=int, default=None,
                      help=f"location grid points per axis (default: the env's file, else {SB3_SETTINGS['grid_size']})")
+    sb3.add_argument("--location-init-std", type=float, default=None,
+                     help="std of the centred Gaussian the location grid policy starts from, in [-1, 1] units; "
+                          f"inf: uniform (default: the env's file, else {SB3_SETTINGS['location_init_std']})")
     sb3.add_argument("--eval-freq", type=int, default=None,
                      help=f"env steps between validations (default: the env's file, else {SB3_SETTINGS['eval_freq']})")
     sb3.add_argument("--eval-episodes", type=int, default=None, help="validation images (default: all 5000)")
@@ -206,7 +210,8 @@ def check_flags_fit_algo(args: argparse.Namespace) -> None:
     """Reject hyperparameter flags of the other family of algorithms."""
     defaults = build_parser().parse_args([])
     if args.algo == "reinforce":
-        given = [name for name in ("num_envs", "grid_size", "eval_freq", "eval_episodes", "hyperparams")
+        given = [name for name in ("num_envs", "grid_size", "location_init_std", "eval_freq", "eval_episodes",
+                                   "hyperparams")
                  if getattr(args, name) != getattr(defaults, name)]
         if given:
             raise UsageError(f"--{given[0].replace('_', '-')} is for the SB3 algorithms; --algo reinforce takes "
@@ -219,6 +224,8 @@ def check_flags_fit_algo(args: argparse.Namespace) -> None:
         for name in ("num_envs", "grid_size", "eval_freq"):
             if getattr(args, name) is not None and getattr(args, name) < (2 if name == "grid_size" else 1):
                 raise UsageError(f"--{name.replace('_', '-')} must be >= {2 if name == 'grid_size' else 1}")
+        if args.location_init_std is not None and not args.location_init_std > 0:
+            raise UsageError(f"--location-init-std must be > 0 (inf: a uniform start), got {args.location_init_std}")
 
 
 def new_agent(args: argparse.Namespace, seed: int, run_dir: Path) -> tuple[Any, dict[str, Any]]:
@@ -232,10 +239,12 @@ def new_agent(args: argparse.Namespace, seed: int, run_dir: Path) -> tuple[Any, 
     tensorboard = str(args.tensorboard_log or run_dir / "tensorboard")
     try:
         agent = agents.SB3Agent(args.algo, args.env, args.num_envs, seed, args.device, args.grid_size,
-                                env_kwargs_of(args), args.sb3_kwargs, tensorboard_log=tensorboard)
+                                args.location_init_std, env_kwargs_of(args), args.sb3_kwargs,
+                                tensorboard_log=tensorboard)
     except TypeError as exc:
         raise UsageError(f"--hyperparams: {exc}") from exc
-    return agent, {"num_envs": args.num_envs, "grid_size": args.grid_size, "eval_freq": args.eval_freq,
+    return agent, {"num_envs": args.num_envs, "grid_size": args.grid_size,
+                   "location_init_std": args.location_init_std, "eval_freq": args.eval_freq,
                    "eval_episodes": args.eval_episodes, **agent.hyperparams}
 
 
@@ -267,7 +276,7 @@ def run_training(args: argparse.Namespace) -> None:
         if not latest.is_file():
             raise UsageError(f"--resume: no checkpoint at {latest}; start the run without --resume")
         defaults = build_parser().parse_args([])
-        settings = ("seed", "num_envs", "grid_size", "eval_freq", "eval_episodes", "hyperparams")
+        settings = ("seed", "num_envs", "grid_size", "location_init_std", "eval_freq", "eval_episodes", "hyperparams")
         config_given = {f.name for f in fields(ReinforceConfig) if getattr(args, f.name, None) is not None}
         if config_given or env_kwargs_of(args) or any(getattr(args, k) != getattr(defaults, k) for k in settings):
             raise UsageError("--resume continues with the run's own settings: give only --run-dir (and --device)")

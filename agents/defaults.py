@@ -3,8 +3,8 @@
 As rl-baselines3-zoo keeps its hyperparameters, each file (``agents/hyperparams/<env id>.toml``) has one
 table per algorithm: ``[reinforce]`` holds ``agents.ReinforceConfig`` fields; ``[ppo]``, ``[a2c]`` and
 ``[recurrent_ppo]`` hold keyword arguments of the stable-baselines3 class plus the run settings
-``n_timesteps``, ``num_envs``, ``grid_size`` and ``eval_freq``. ``train_agent.py`` starts from them and
-lets flags override each value. An id or algorithm without an entry gets the library's defaults.
+``n_timesteps``, ``num_envs``, ``grid_size``, ``location_init_std`` and ``eval_freq``. ``train_agent.py``
+starts from them and lets flags override each value. An id or algorithm without an entry gets the library's defaults.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from sb3_contrib import RecurrentPPO
 from stable_baselines3 import A2C, PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
@@ -24,7 +25,7 @@ from agents.sb3_extractor import GlimpseFeaturesExtractor
 from agents.sb3_vec_env import make_sb3_vec_env
 from ram_env.wrappers import grid_to_dict
 
-__all__ = ["DEFAULT_HYPERPARAMS", "SB3_ALGOS", "SB3Agent"]
+__all__ = ["DEFAULT_HYPERPARAMS", "SB3_ALGOS", "SB3Agent", "centre_location_prior"]
 
 SB3_ALGOS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "a2c": A2C, "recurrent_ppo": RecurrentPPO}
 _POLICIES = {"ppo": "MultiInputPolicy", "a2c": "MultiInputPolicy", "recurrent_ppo": "MultiInputLstmPolicy"}
@@ -43,6 +44,21 @@ DEFAULT_HYPERPARAMS: dict[str, dict[str, Any]] = {
 }
 
 
+def centre_location_prior(model: BaseAlgorithm, grid_size: int, std: float) -> None:
+    """Start ``model``'s location policy as a Gaussian of ``std`` around the centre, discretised on the grid.
+
+    The policy's ``action_net`` gives the logits of ``MultiDiscrete([grid_size, grid_size, n])``: column,
+    row, then the discrete choice. Their biases on the two location parts become ``-x**2 / (2 std**2)`` for
+    the grid points ``x`` (``np.linspace(-1, 1, grid_size)``); ``std=inf`` leaves them at 0 (uniform).
+    """
+    points = torch.linspace(-1.0, 1.0, grid_size)
+    logits = -(points**2) / (2.0 * std**2)
+    with torch.no_grad():
+        bias = model.policy.action_net.bias
+        bias[:grid_size] = logits
+        bias[grid_size : 2 * grid_size] = logits
+
+
 class SB3Agent:
     """An SB3 model on a glimpse env, used like every agent of the project.
 
@@ -53,6 +69,11 @@ class SB3Agent:
         seed: seeds the model and the env.
         device: torch device.
         grid_size: points per axis of the location grid.
+        location_init_std: the location policy starts as a Gaussian centred on the canvas with this std
+            (in the [-1, 1] units of a location), discretised on the grid: logits ``-x**2 / (2 std**2)`` on
+            each axis. The paper's location network starts near the centre too; a uniform start (``inf``,
+            SB3's own initialisation) moves the retina at random every step, which hides a moving ball
+            (README, "RecurrentPPO on Catch").
         env_kwargs: keyword overrides for the env (``n_glimpses``, ``start``, ``data_dir``, ...).
         hyperparams: keyword arguments of the SB3 class, over ``DEFAULT_HYPERPARAMS[algo]``; a
             ``policy_kwargs`` dict among them goes to the policy beside the glimpse features extractor
@@ -72,6 +93,7 @@ class SB3Agent:
         seed: int = 0,
         device: str = "cpu",
         grid_size: int = 7,
+        location_init_std: float = 0.25,
         env_kwargs: dict[str, Any] | None = None,
         hyperparams: dict[str, Any] | None = None,
         tensorboard_log: str | None = None,
@@ -79,7 +101,10 @@ class SB3Agent:
     ) -> None:
         if algo not in SB3_ALGOS:
             raise ValueError(f"algo must be one of {list(SB3_ALGOS)}, got {algo!r}")
+        if not location_init_std > 0:
+            raise ValueError(f"location_init_std must be > 0 (inf: uniform), got {location_init_std}")
         self.algo, self.env_id, self.num_envs, self.seed = algo, env_id, num_envs, seed
+        self.location_init_std = float(location_init_std)
         self.grid_size, self.env_kwargs = grid_size, dict(env_kwargs or {})
         self.hyperparams = {**DEFAULT_HYPERPARAMS[algo], **(hyperparams or {})}
         self.history: list[dict[str, Any]] = []
@@ -99,6 +124,7 @@ class SB3Agent:
                 policy_kwargs=policy_kwargs,
                 **kwargs,
             )
+            centre_location_prior(model, grid_size, self.location_init_std)
         else:
             model.set_env(venv)
         self.model = model
@@ -145,6 +171,7 @@ class SB3Agent:
             "num_envs": self.num_envs,
             "seed": self.seed,
             "grid_size": self.grid_size,
+            "location_init_std": self.location_init_std,
             "env_kwargs": portable_env_kwargs(self.env_kwargs),
             "hyperparams": self.hyperparams,
             "history": self.history,
@@ -163,6 +190,7 @@ class SB3Agent:
             payload["seed"],
             device,
             payload["grid_size"],
+            payload.get("location_init_std", 0.25),
             payload["env_kwargs"],
             payload["hyperparams"],
             model=model,

@@ -232,3 +232,16 @@ def test_sb3_agent_policy_kwargs_and_episode_statistics() -> None:
     episodes = list(agent.model.ep_info_buffer)
     assert len(episodes) == 32 and {e["l"] for e in episodes} == {2}
     assert {e["r"] for e in episodes} <= {0.0, 1.0}
+
+
+@pytest.mark.parametrize(("std", "expected"), [(0.25, np.exp(-8 * np.linspace(-1, 1, 5) ** 2)), (np.inf, np.ones(5))])
+def test_sb3_agent_location_policy_starts_centred(std: float, expected: np.ndarray) -> None:
+    agent = SB3Agent("ppo", "GlimpseCatch-v0", num_envs=4, grid_size=5, location_init_std=std)
+    obs, _ = gym.make_vec("GlimpseCatch-v0", num_envs=4).reset(seed=0)
+    observation, _ = agent.model.policy.obs_to_tensor(obs)
+    column, row, move = agent.model.policy.get_distribution(observation).distribution
+    for axis in (column, row):  # the weights start near 0 (SB3's gain 0.01), so the biases decide
+        np.testing.assert_allclose(axis.probs.detach().numpy(), np.tile(expected / expected.sum(), (4, 1)), atol=0.01)
+    np.testing.assert_allclose(move.probs.detach().numpy(), 1 / 3, atol=0.01)
+    with pytest.raises(ValueError, match="location_init_std must be > 0"):
+        SB3Agent("ppo", "GlimpseCatch-v0", num_envs=4, location_init_std=0.0)
