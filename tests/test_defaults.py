@@ -65,3 +65,19 @@ def test_a_broken_shipped_file_is_a_usage_error(
     err = capsys.readouterr().err
     assert "GlimpseMNIST-v0.toml: batch_size must be an integer >= 1" in err and "Traceback" not in err
     assert not (tmp_path / "run" / "config.json").exists()
+
+
+@pytest.mark.parametrize("env_id", [*ram_env.ENV_IDS, *ram_env.GAME_IDS])
+@pytest.mark.parametrize("algo", ["ppo", "recurrent_ppo", "a2c"])
+def test_every_sb3_table_builds_its_agent(env_id: str, algo: str) -> None:
+    """Each file's SB3 table names real keyword arguments (policy_kwargs included) of the class."""
+    args = train_agent.build_parser().parse_args(["--algo", algo, "--env", env_id])
+    train_agent.resolve_sb3_settings(args)
+    agent = agents.SB3Agent(algo, env_id, args.num_envs, 0, "cpu", args.grid_size, args.location_init_std,
+                            hyperparams=args.sb3_kwargs)  # fmt: skip
+    assert agent.model.n_envs == args.num_envs
+    for key, value in args.sb3_kwargs.items():
+        if key != "policy_kwargs":
+            assert agent.hyperparams[key] == value
+    for key, value in args.sb3_kwargs.get("policy_kwargs", {}).items():
+        assert agent.model.policy_kwargs[key] == value
