@@ -243,6 +243,8 @@ def new_agent(args: argparse.Namespace, seed: int, run_dir: Path) -> tuple[Any, 
                                 tensorboard_log=tensorboard)
     except TypeError as exc:
         raise UsageError(f"--hyperparams: {exc}") from exc
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
     return agent, {"num_envs": args.num_envs, "grid_size": args.grid_size,
                    "location_init_std": args.location_init_std, "eval_freq": args.eval_freq,
                    "eval_episodes": args.eval_episodes, **agent.hyperparams}

@@ -18,6 +18,7 @@ from sb3_contrib import RecurrentPPO
 from stable_baselines3 import A2C, PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import VecMonitor
 
 from agents.checkpoints import FORMAT, atomic_save, portable_env_kwargs
@@ -42,6 +43,22 @@ DEFAULT_HYPERPARAMS: dict[str, dict[str, Any]] = {
         "ent_coef": 0.01,
     },
 }
+
+
+def schedule(name: str, value: Any) -> Any:
+    """A ``"lin_X"`` value (rl-baselines3-zoo's notation) as SB3's linear schedule from ``X`` down to 0 over
+    the run; any other value unchanged.
+
+    Raises:
+        ValueError: ``"lin_"`` followed by no number.
+    """
+    if not (isinstance(value, str) and value.startswith("lin_")):
+        return value
+    try:
+        start = float(value[4:])
+    except ValueError:
+        raise ValueError(f"{name}={value!r}: a linear schedule is written lin_<start>, e.g. lin_1e-3") from None
+    return LinearSchedule(start, 0.0, 1.0)
 
 
 def centre_location_prior(model: BaseAlgorithm, grid_size: int, std: float) -> None:
@@ -77,7 +94,8 @@ class SB3Agent:
         env_kwargs: keyword overrides for the env (``n_glimpses``, ``start``, ``data_dir``, ...).
         hyperparams: keyword arguments of the SB3 class, over ``DEFAULT_HYPERPARAMS[algo]``; a
             ``policy_kwargs`` dict among them goes to the policy beside the glimpse features extractor
-            (e.g. ``{"lstm_hidden_size": 128, "features_extractor_kwargs": {"features_dim": 128}}``).
+            (e.g. ``{"lstm_hidden_size": 128, "features_extractor_kwargs": {"features_dim": 128}}``); a
+            ``"lin_X"`` value (``learning_rate="lin_1e-3"``) decays linearly from ``X`` to 0 over the run.
         tensorboard_log: SB3's TensorBoard folder (None: no TensorBoard).
         model: an SB3 model to wrap (``from_payload``) instead of a new one.
 
@@ -113,7 +131,7 @@ class SB3Agent:
         self._key, self._n_choices = native.venv.key, native.venv.n_choices
         venv = VecMonitor(native)  # episode returns and lengths: SB3's rollout/ep_rew_mean, rollout/ep_len_mean
         if model is None:
-            kwargs = dict(self.hyperparams)
+            kwargs = {key: schedule(key, value) for key, value in self.hyperparams.items()}
             policy_kwargs = {"features_extractor_class": GlimpseFeaturesExtractor, **kwargs.pop("policy_kwargs", {})}
             model = SB3_ALGOS[algo](
                 _POLICIES[algo],

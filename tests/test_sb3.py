@@ -16,7 +16,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 import ram_env
 from agents.checkpoints import read_checkpoint
 from agents.evaluation import evaluate
-from agents.sb3_agent import SB3Agent
+from agents.sb3_agent import SB3Agent, schedule
 from agents.sb3_extractor import GlimpseFeaturesExtractor
 from agents.sb3_training import SB3RunDirectoryCallback
 from agents.sb3_vec_env import NativeVecEnv, make_sb3_vec_env
@@ -245,3 +245,14 @@ def test_sb3_agent_location_policy_starts_centred(std: float, expected: np.ndarr
     np.testing.assert_allclose(move.probs.detach().numpy(), 1 / 3, atol=0.01)
     with pytest.raises(ValueError, match="location_init_std must be > 0"):
         SB3Agent("ppo", "GlimpseCatch-v0", num_envs=4, location_init_std=0.0)
+
+
+def test_lin_values_become_linear_schedules() -> None:
+    rate = schedule("learning_rate", "lin_1e-3")
+    assert [rate(progress) for progress in (1.0, 0.5, 0.0)] == pytest.approx([1e-3, 5e-4, 0.0])
+    assert schedule("learning_rate", 3e-4) == 3e-4 and schedule("policy", "lin") == "lin"
+    with pytest.raises(ValueError, match="clip_range='lin_x': a linear schedule is written lin_<start>"):
+        schedule("clip_range", "lin_x")
+    agent = SB3Agent("ppo", "GlimpseCatch-v0", num_envs=4, hyperparams={"learning_rate": "lin_2e-3"})
+    assert agent.model.lr_schedule(0.25) == pytest.approx(5e-4)
+    assert agent.hyperparams["learning_rate"] == "lin_2e-3"  # saved and shown as written
