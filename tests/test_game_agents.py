@@ -1,4 +1,4 @@
-"""The REINFORCE agent on the game of Catch (reward only, a move at every step), and evaluation and
+"""Agents on the game of Catch (REINFORCE and RecurrentPPO, reward only, a move at every step), and evaluation and
 pictures of games."""
 
 from __future__ import annotations
@@ -144,3 +144,21 @@ def test_advantages_by_hand() -> None:
     )
     with pytest.raises(ValueError, match="gae_lambda must be in \\[0, 1\\]"):
         agents.ReinforceConfig(gae_lambda=1.5)
+
+
+@pytest.mark.slow
+def test_recurrent_ppo_learns_catch_from_the_reward() -> None:
+    """RecurrentPPO (sb3-contrib, unchanged) on the 10x10 game, 150k env steps (~60 s on one core): the
+    catch rate rises far above the untrained policy's (measured: error 0.90 untrained, 0.15 after)."""
+    torch.set_num_threads(1)
+    policy_kwargs = {"lstm_hidden_size": 64, "shared_lstm": True, "enable_critic_lstm": False,
+                     "features_extractor_kwargs": {"glimpse_hidden": 32, "location_hidden": 32, "features_dim": 64}}
+    hyperparams = {"n_steps": 9, "batch_size": 576, "n_epochs": 4, "learning_rate": 1e-3, "gamma": 1.0,
+                   "ent_coef": 0.003, "policy_kwargs": policy_kwargs}  # fmt: skip
+    agent = agents.SB3Agent("recurrent_ppo", "GlimpseCatch-v0", num_envs=256, grid_size=5, env_kwargs=SMALL_CATCH,
+                            hyperparams=hyperparams)  # fmt: skip
+    before = agents.evaluate(agent, "GlimpseCatch-v0", split="valid", n_episodes=1000, **SMALL_CATCH)["error"]
+    agent.learn(150_000)
+    after = agents.evaluate(agent, "GlimpseCatch-v0", split="valid", n_episodes=1000, **SMALL_CATCH)["error"]
+    assert before > 0.75
+    assert after < 0.4
