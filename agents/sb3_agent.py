@@ -26,7 +26,7 @@ from agents.sb3_extractor import GlimpseFeaturesExtractor
 from agents.sb3_vec_env import make_sb3_vec_env
 from ram_env.wrappers import grid_to_dict
 
-__all__ = ["DEFAULT_HYPERPARAMS", "SB3_ALGOS", "SB3Agent", "centre_location_prior"]
+__all__ = ["DEFAULT_HYPERPARAMS", "SB3_ALGOS", "SB3Agent", "centre_location_prior", "schedule"]
 
 SB3_ALGOS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "a2c": A2C, "recurrent_ppo": RecurrentPPO}
 _POLICIES = {"ppo": "MultiInputPolicy", "a2c": "MultiInputPolicy", "recurrent_ppo": "MultiInputLstmPolicy"}
@@ -89,8 +89,8 @@ class SB3Agent:
         location_init_std: the location policy starts as a Gaussian centred on the canvas with this std
             (in the [-1, 1] units of a location), discretised on the grid: logits ``-x**2 / (2 std**2)`` on
             each axis. The paper's location network starts near the centre too; a uniform start (``inf``,
-            SB3's own initialisation) moves the retina at random every step, which hides a moving ball
-            (README, "RecurrentPPO on Catch").
+            SB3's own initialisation) moves the retina at random every step (measured effect:
+            docs/plugging_in.md).
         env_kwargs: keyword overrides for the env (``n_glimpses``, ``start``, ``data_dir``, ...).
         hyperparams: keyword arguments of the SB3 class, over ``DEFAULT_HYPERPARAMS[algo]``; a
             ``policy_kwargs`` dict among them goes to the policy beside the glimpse features extractor
