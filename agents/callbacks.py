@@ -4,10 +4,23 @@ metrics file, checkpoints)."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RunDirectoryCallback", "TrainingCallback"]
+from tqdm.auto import tqdm
+
+__all__ = ["RunDirectoryCallback", "TrainingCallback", "validation_line"]
+
+
+def validation_line(record: dict[str, Any], best_error: float) -> str:
+    """The line printed after a validation: env steps, epoch if any, error and the best so far (%), time.
+
+    ``record`` holds ``timesteps``, ``valid_error`` (a fraction), ``train_seconds`` and optionally ``epoch``.
+    """
+    epoch = f" (epoch {record['epoch']})" if "epoch" in record else ""
+    return (f"validation at {record['timesteps']:,} env steps{epoch}: error {100 * record['valid_error']:.2f}% "
+            f"(best {100 * best_error:.2f}%), {record['train_seconds'] / 60:.1f} min of training")
 
 
 class TrainingCallback:
@@ -30,15 +43,19 @@ class RunDirectoryCallback(TrainingCallback):
       and ``eval/valid_error``, against env steps;
     - ``metrics.jsonl``: one JSON line per epoch;
     - ``checkpoints/latest.pt`` after every epoch and ``checkpoints/best.pt`` when the validation error
-      is the lowest so far, both written atomically and loadable with ``agents.load``.
+      is the lowest so far, both written atomically and loadable with ``agents.load``;
+    - with ``verbose``, one line per epoch on stdout (``validation_line``), so that a run whose output goes
+      to a file can be followed there.
 
     Args:
         run_dir: the run directory.
         tensorboard_dir: where the TensorBoard events go (default ``run_dir / "tensorboard"``).
+        verbose: 1 prints a line per validation, 0 nothing.
     """
 
-    def __init__(self, run_dir: str | Path, tensorboard_dir: str | Path | None = None) -> None:
+    def __init__(self, run_dir: str | Path, tensorboard_dir: str | Path | None = None, verbose: int = 1) -> None:
         self.run_dir = Path(run_dir)
+        self.verbose = verbose
         self.tensorboard_dir = Path(tensorboard_dir) if tensorboard_dir else self.run_dir / "tensorboard"
         self.latest = self.run_dir / "checkpoints" / "latest.pt"
         self.best = self.run_dir / "checkpoints" / "best.pt"
@@ -72,6 +89,10 @@ class RunDirectoryCallback(TrainingCallback):
         self._writer.flush()
         with open(self.metrics, "a") as file:
             file.write(json.dumps(record) + "\n")
-        if record["valid_error"] <= min(r["valid_error"] for r in agent.history):
+        best_error = min(r["valid_error"] for r in agent.history)
+        if record["valid_error"] <= best_error:
             agent.save(self.best, training_state=False)
         agent.save(self.latest)
+        if self.verbose:
+            tqdm.write(validation_line(record, best_error))  # above the progress bar, if one is drawn
+            sys.stdout.flush()

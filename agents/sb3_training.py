@@ -3,7 +3,8 @@
 SB3 writes its own TensorBoard scalars (``rollout/*``, ``train/*``, ``time/fps``) under
 ``run_dir/tensorboard``; ``RunDirectoryCallback`` adds ``eval/valid_error``, appends one line per
 evaluation to ``metrics.jsonl``, and writes ``checkpoints/latest.pt`` and ``checkpoints/best.pt`` (lowest
-validation error) atomically, in the format ``agents.load`` reads, as the REINFORCE runs do.
+validation error) atomically, in the format ``agents.load`` reads, and prints one line per evaluation, as
+the REINFORCE runs do.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from stable_baselines3.common.callbacks import BaseCallback
 
+from agents.callbacks import validation_line
 from agents.evaluation import evaluate
 from agents.sb3_agent import SB3Agent
 
@@ -30,6 +32,7 @@ class SB3RunDirectoryCallback(BaseCallback):
         eval_freq: env steps (summed over the envs) between evaluations.
         eval_episodes: validation images per evaluation (None: the whole split).
         history: the records of earlier evaluations, for a resumed run.
+        verbose: 1 prints a line per evaluation (``agents.callbacks.validation_line``), 0 nothing.
     """
 
     def __init__(
@@ -39,8 +42,9 @@ class SB3RunDirectoryCallback(BaseCallback):
         eval_freq: int,
         eval_episodes: int | None = None,
         history: list[dict[str, Any]] | None = None,
+        verbose: int = 1,
     ) -> None:
-        super().__init__()
+        super().__init__(verbose)
         self.agent, self.run_dir = agent, Path(run_dir)
         self.eval_freq, self.eval_episodes = eval_freq, eval_episodes
         self.history = list(history or [])
@@ -79,6 +83,9 @@ class SB3RunDirectoryCallback(BaseCallback):
         with open(self.metrics, "a") as file:
             file.write(json.dumps(record) + "\n")
         agent.history = self.history
-        if record["valid_error"] <= min(r["valid_error"] for r in self.history):
+        best_error = min(r["valid_error"] for r in self.history)
+        if record["valid_error"] <= best_error:
             agent.save(self.best)
         agent.save(self.latest)
+        if self.verbose:
+            print(validation_line(record, best_error), flush=True)

@@ -13,6 +13,7 @@ from idx_files import idx_bytes
 
 import agents
 import ram_env
+from agents.callbacks import validation_line
 from agents.networks import (
     ActionNetwork,
     BaselineNetwork,
@@ -245,7 +246,7 @@ def test_short_training_learns_and_locations_matter(small_mnist: str) -> None:
 
 
 @pytest.mark.slow
-def test_resumed_training_equals_uninterrupted(small_mnist: str, tmp_path: Path) -> None:
+def test_resumed_training_equals_uninterrupted(small_mnist: str, tmp_path: Path, capsys) -> None:
     whole = small_agent(small_mnist, epochs=3)
     whole.learn()
     interrupted = small_agent(small_mnist, epochs=3)
@@ -261,3 +262,13 @@ def test_resumed_training_equals_uninterrupted(small_mnist: str, tmp_path: Path)
     assert [r["valid_error"] for r in whole.history] == [r["valid_error"] for r in resumed.history]
     metrics = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
     assert len(metrics) == 3
+    printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("validation at")]
+    assert [line.split(": error")[0].split("(")[1] for line in printed] == ["epoch 1)", "epoch 2)", "epoch 3)"]
+
+
+def test_validation_line() -> None:
+    record = {"timesteps": 1234567, "epoch": 7, "valid_error": 0.03125, "train_seconds": 90.0}
+    assert validation_line(record, 0.025) == (
+        "validation at 1,234,567 env steps (epoch 7): error 3.12% (best 2.50%), 1.5 min of training")
+    del record["epoch"]
+    assert validation_line(record, 0.03125).startswith("validation at 1,234,567 env steps: error 3.12% (")

@@ -170,7 +170,7 @@ def test_sb3_agent_rejects_unknown_algo() -> None:
         SB3Agent("dqn", "GlimpseMNIST-v0")
 
 
-def test_sb3_run_directory_and_resume(tmp_path) -> None:
+def test_sb3_run_directory_and_resume(tmp_path, capsys) -> None:
     torch.set_num_threads(1)
     task = {"n_glimpses": 1, "start": "center"}
     agent = SB3Agent(
@@ -180,14 +180,18 @@ def test_sb3_run_directory_and_resume(tmp_path) -> None:
     records = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert [r["timesteps"] for r in records] == [128, 256, 384]
     assert all(0.0 <= r["valid_error"] <= 1.0 for r in records)
+    printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("validation at")]
+    assert [line.split(" env steps")[0] for line in printed] == ["validation at 128", "validation at 256",
+                                                                 "validation at 384"]
     best = min(records, key=lambda r: r["valid_error"])
     latest = SB3Agent.from_payload(read_checkpoint(tmp_path / "checkpoints" / "latest.pt"))
     assert latest.num_timesteps == 384 and latest.history == records
     saved_best = SB3Agent.from_payload(read_checkpoint(tmp_path / "checkpoints" / "best.pt"))
     assert saved_best.history[-1]["valid_error"] == best["valid_error"]  # ties keep the later one
-    latest.learn(600, callback=SB3RunDirectoryCallback(latest, tmp_path, 128, 20, history=latest.history))
+    latest.learn(600, callback=SB3RunDirectoryCallback(latest, tmp_path, 128, 20, history=latest.history, verbose=0))
     again = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert again[:3] == records and [r["timesteps"] for r in again[3:]] == [512, 640]
+    assert "validation at" not in capsys.readouterr().out
 
 
 @pytest.mark.slow
