@@ -324,8 +324,9 @@ def run_training(args: argparse.Namespace) -> None:
         valid_errors=[r["valid_error"] for r in agent.history],
     )
     (run_dir / "test.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(f"test error {report['error_percent']}% (best validation {best_record}; with random "
-          f"locations {100 * random_locations['error']:.2f}%), {agent.num_timesteps} env steps in "
+    at = f"epoch {best_record['epoch']}" if "epoch" in best_record else f"{best_record['timesteps']:,} env steps"
+    print(f"test error {report['error_percent']}% (best validation {100 * best_record['valid_error']:.2f}% at {at}; "
+          f"with random locations {100 * random_locations['error']:.2f}%), {agent.num_timesteps:,} env steps in "
           f"{report['train_seconds'] / 60:.1f} min -> {run_dir / 'test.json'}")
     if args.pictures:
         png, gif = save_glimpse_pictures(best, agent.env_id, run_dir / "pictures", args.pictures, **agent.env_kwargs)

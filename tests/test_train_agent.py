@@ -119,6 +119,11 @@ def test_small_run_writes_the_run_directory(
     assert config["env_kwargs"]["n_glimpses"] == 3
     metrics = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [m["epoch"] for m in metrics] == [1, 2]
+    assert [line.split(": error")[0] for line in output.splitlines() if line.startswith("validation at")] == [
+        f"validation at {m['timesteps']:,} env steps (epoch {m['epoch']})" for m in metrics
+    ]
+    best = min(metrics, key=lambda m: m["valid_error"])
+    assert f"(best validation {100 * best['valid_error']:.2f}% at epoch {best['epoch']}; with random" in output
     for key in ("cross_entropy", "reinforce", "baseline_mse", "reward", "valid_error", "learning_rate"):
         assert key in metrics[0]
     assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
@@ -127,8 +132,7 @@ def test_small_run_writes_the_run_directory(
     assert test["valid_errors"] == [m["valid_error"] for m in metrics]
     assert (run_dir / "pictures" / "glimpse_paths.png").stat().st_size > 0
     assert (run_dir / "pictures" / "glimpse_paths.gif").stat().st_size > 0
-    best = agents.load(run_dir / "checkpoints" / "best.pt")
-    assert isinstance(best, agents.ReinforceRAM)
+    assert isinstance(agents.load(run_dir / "checkpoints" / "best.pt"), agents.ReinforceRAM)
     code, output = run_main(["--eval-only", "--checkpoint", str(run_dir / "checkpoints" / "best.pt")], capsys)
     assert code == 0
     assert json.loads(output.strip().splitlines()[-1])["error"] == test["error"]
