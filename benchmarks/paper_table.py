@@ -64,6 +64,10 @@ def table_row(env_id: str, run_dir: Path) -> list[str]:
     if not test_path.is_file():
         return [env_id, str(glimpses), retina, paper, f"not run ({run_dir}/test.json missing)", "-", "-", "-"]
     test = json.loads(test_path.read_text())
+    missing = [key for key in ("error", "random_location_error", "valid_errors", "train_seconds") if key not in test]
+    if missing:
+        raise SystemExit(f"{test_path} lacks {', '.join(missing)}: it was written by an older train_agent.py; "
+                         f"train the task again, or name another run with --run {env_id}=DIR")
     return [
         env_id,
         str(glimpses),

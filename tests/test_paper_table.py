@@ -4,6 +4,7 @@ through train_agent.py and prints the table with our errors beside the paper's."
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,14 @@ def test_missing_runs_are_rows_that_say_so(tmp_path: Path, capsys: pytest.Captur
     assert len(rows) == len(ram_env.ENV_IDS)
     assert all("not run" in row for row in rows)
     assert "| GlimpseClutteredMNIST100-v0 | 8 | 12x12 x 4 | 8.00% |" in rows[-1]
+
+
+def test_a_test_json_without_the_table_fields_is_a_clear_error(tmp_path: Path) -> None:
+    run_dir = tmp_path / "old"
+    run_dir.mkdir()
+    (run_dir / "test.json").write_text(json.dumps({"error": 0.0147, "n_episodes": 10000}))
+    with pytest.raises(SystemExit, match="lacks random_location_error, valid_errors, train_seconds: .*older"):
+        load_script().main(["--ids", "GlimpseMNIST-v0", "--run", f"GlimpseMNIST-v0={run_dir}"])
 
 
 @pytest.mark.slow
