@@ -141,6 +141,7 @@ def test_location_network_learns_from_reinforce_only(small_mnist: str) -> None:
     assert cross_entropy["glimpse"] > 0 and cross_entropy["core"] > 0 and cross_entropy["action"] > 0
     assert baseline["baseline"] > 0 and baseline["core"] == 0.0
     assert reinforce["action"] == 0.0 and reinforce["baseline"] == 0.0
+    assert reinforce["core"] == 0.0 and reinforce["glimpse"] == 0.0
 
 
 # ------------------------------------------------------------------------------------- agent interface
