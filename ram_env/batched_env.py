@@ -70,11 +70,17 @@ class Episodes(ABC):
     Each episode's random choices come from its own counter-based stream: the stream of the ``j``-th
     episode since ``seed(s)`` is a function of ``(s, j)`` alone, whatever the batch.
 
+    Episodes come in groups of ``group_size`` consecutive envs (``0..M-1``, ``M..2M-1``, ...) that are
+    reset together and share what they show (the image and its canvas, or the ball's start): those
+    draws come from the stream of the group's first env (``shared_streams``), while each env keeps its
+    own stream for the rest (its first-glimpse location). ``group_size=1`` is the ungrouped task.
+
     Args:
         num_envs: episodes run side by side.
         size: side of the square canvas (or screen) in pixels.
         glimpse_size, n_scales: the retina's patch side ``g`` and number of scales ``k``.
         max_steps: the most steps an episode takes.
+        group_size: envs per group; ``num_envs`` must be a multiple of it.
 
     Attributes:
         observation_space, action_space: the spaces of one episode.
@@ -85,9 +91,14 @@ class Episodes(ABC):
 
     action_space: spaces.Dict
 
-    def __init__(self, num_envs: int, size: int, glimpse_size: int, n_scales: int, max_steps: int) -> None:
+    def __init__(
+        self, num_envs: int, size: int, glimpse_size: int, n_scales: int, max_steps: int, group_size: int = 1
+    ) -> None:
         check_int("num_envs", num_envs, 1)
-        self.num_envs, self.size, self.max_steps = num_envs, size, max_steps
+        check_int("group_size", group_size, 1)
+        if num_envs % group_size:
+            raise ValueError(f"num_envs ({num_envs}) must be a multiple of group_size ({group_size})")
+        self.num_envs, self.size, self.max_steps, self.group_size = num_envs, size, max_steps, group_size
         self.observation_space = spaces.Dict(
             {
                 "glimpse": spaces.Box(0.0, 1.0, (n_scales, glimpse_size, glimpse_size), dtype=np.float32),
@@ -113,6 +124,24 @@ class Episodes(ABC):
         streams = counter_rng.derive_keys(self._keys[rows], self._episodes[rows])
         self._episodes[rows] += np.uint64(1)
         return streams
+
+    def check_groups(self, ids: np.ndarray | None) -> None:
+        """Raise ``ValueError`` unless the episodes ``ids`` (default all) are whole groups."""
+        m = self.group_size
+        if m == 1 or ids is None:
+            return
+        rows = np.asarray(ids)
+        groups = rows.reshape(-1, m) if len(rows) % m == 0 else None
+        if groups is None or (groups[:, 0] % m).any() or (groups != groups[:, :1] + np.arange(m)).any():
+            raise ValueError(
+                f"envs are reset in whole groups of group_size={m} consecutive envs, got envs {rows.tolist()}: "
+                "make a reset mask True for all the envs of a group or for none"
+            )
+
+    def shared_streams(self, streams: np.ndarray) -> np.ndarray:
+        """The keys of what episodes share with their group: for each of ``streams`` (``next_streams`` of
+        whole groups), the key of its group's first env. ``streams`` itself when ungrouped."""
+        return streams if self.group_size == 1 else np.repeat(streams[:: self.group_size], self.group_size)
 
     def check_options(self, options: dict[str, Any], n: int) -> dict[str, np.ndarray]:
         """Validate reset options for ``n`` episodes; return per-episode ``(n, ...)`` arrays. None by default."""
@@ -290,6 +319,7 @@ class BatchedVectorEnv(VectorEnv):
         options.pop("reset_mask", None)
         checked = episodes.check_options(options, n)
         ids = None if mask is None or mask.all() else np.flatnonzero(mask)
+        episodes.check_groups(ids)
         if seeds is not None:
             seeds = seeds + np.arange(n) if seeds.ndim == 0 else seeds
             episodes.seed(seeds if ids is None else seeds[ids], ids)
@@ -328,6 +358,7 @@ class BatchedVectorEnv(VectorEnv):
                 info["final_info"][f"_{key}"] = ended
             info["_final_info"] = ended
             ids = None if ended.all() else np.flatnonzero(ended)
+            episodes.check_groups(ids)
             new_glimpse, new_location = episodes.reset(ids, {})
             if ids is None:
                 glimpse, location = new_glimpse, new_location

@@ -68,8 +68,8 @@ class CatchEpisodes(Episodes):
         (and those of ``Episodes``: ``retina``, ``steps``, ``path``)
     """
 
-    def __init__(self, task: CatchTask, num_envs: int) -> None:
-        super().__init__(num_envs, task.screen_size, task.glimpse_size, task.n_scales, task.n_steps)
+    def __init__(self, task: CatchTask, num_envs: int, group_size: int = 1) -> None:
+        super().__init__(num_envs, task.screen_size, task.glimpse_size, task.n_scales, task.n_steps, group_size)
         self.task = task
         self.action_space = spaces.Dict(
             {"location": spaces.Box(-1.0, 1.0, (2,), dtype=np.float32), "move": spaces.Discrete(len(MOVES))}
@@ -79,13 +79,18 @@ class CatchEpisodes(Episodes):
         self.paddle = np.zeros(num_envs, dtype=np.int64)
 
     def reset(self, ids: np.ndarray | None, options: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """New games: ball in a random top-row column with a random direction, paddle in the middle."""
+        """New games: ball in a random top-row column with a random direction, paddle in the middle.
+
+        The ball's start comes from the group's shared stream, the first location from each env's own.
+        """
         rows = self._rows if ids is None else ids
         task = self.task
-        draws = counter_rng.uniforms(self.next_streams(ids), 4)
+        streams = self.next_streams(ids)
+        draws = counter_rng.uniforms(streams, 4)  # columns 0-1 (ungrouped: the ball) are drawn from `shared`
+        ball = counter_rng.uniforms(self.shared_streams(streams), 2)
         self.ball[rows, 0] = 0
-        self.ball[rows, 1] = (draws[:, 0] * task.screen_size).astype(np.int64)
-        self.direction[rows] = np.where(draws[:, 1] < 0.5, -1, 1)
+        self.ball[rows, 1] = (ball[:, 0] * task.screen_size).astype(np.int64)
+        self.direction[rows] = np.where(ball[:, 1] < 0.5, -1, 1)
         self.paddle[rows] = (task.screen_size - task.paddle_width) // 2
         location = (draws[:, 2:] * 2.0 - 1.0) if task.start == "random" else np.zeros((len(rows), 2))
         location = location.astype(np.float32)

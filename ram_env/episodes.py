@@ -82,14 +82,18 @@ class GlimpseEpisodes(Episodes):
     Args:
         task: the task settings.
         num_envs: number of episodes run side by side.
+        group_size: envs per group (see ``Episodes``): the envs of a group show the same image on the same
+            canvas, each from its own first-glimpse location.
 
     Attributes:
         image_index, label: ``(n,)`` int64, the image of each episode and its class.
         (and those of ``Episodes``: ``retina``, ``steps``, ``path``)
     """
 
-    def __init__(self, task: GlimpseTask, num_envs: int) -> None:
-        super().__init__(num_envs, task.canvas_size, task.glimpse_size, task.n_scales, task.n_glimpses)
+    def __init__(self, task: GlimpseTask, num_envs: int, group_size: int = 1) -> None:
+        super().__init__(
+            num_envs, task.canvas_size, task.glimpse_size, task.n_scales, task.n_glimpses, group_size
+        )
         self.task = task
         data = load_dataset(task.data_dir)
         self.n_classes = data.n_classes
@@ -111,7 +115,7 @@ class GlimpseEpisodes(Episodes):
         return len(self._labels)
 
     def check_options(self, options: dict[str, Any], n: int) -> dict[str, np.ndarray]:
-        """``image_index``: an int, or ``n`` of them, each in ``[0, n_images)``."""
+        """``image_index``: an int, or ``n`` of them, each in ``[0, n_images)``, the same within a group."""
         unknown = set(options) - {"image_index"}
         if unknown:
             raise ValueError(f"unknown reset options {sorted(unknown)}: the glimpse envs take 'image_index'")
@@ -128,10 +132,19 @@ class GlimpseEpisodes(Episodes):
                 f"options['image_index'] must be in [0, {self.n_images}) for split {self.task.split!r}, "
                 f"got {index.tolist()}"
             )
-        return {"image_index": np.broadcast_to(index, (n,)).astype(np.int64)}
+        index = np.broadcast_to(index, (n,)).astype(np.int64)
+        m = self.group_size
+        if m > 1 and n % m == 0 and (index.reshape(-1, m) != index.reshape(-1, m)[:, :1]).any():
+            raise ValueError(
+                f"options['image_index'] must be the same for the {m} envs of each group (group_size={m}), "
+                f"got {index.tolist()}"
+            )
+        return {"image_index": index}
 
     def reset(self, ids: np.ndarray | None, options: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Draw images (or take ``options["image_index"]``), build canvases, take the first glimpses.
+
+        The image and the canvas come from the group's shared stream, the first location from each env's own.
 
         Returns:
             ``(glimpse, location)``: ``(m, k, g, g)`` float32 and ``(m, 2)`` float32.
@@ -139,16 +152,17 @@ class GlimpseEpisodes(Episodes):
         rows = self._rows if ids is None else ids
         task = self.task
         streams = self.next_streams(ids)
-        draws = counter_rng.uniforms(streams, 3)
+        shared = self.shared_streams(streams)
+        draws = counter_rng.uniforms(streams, 3)  # column 0 (ungrouped: the image) is drawn from `shared`
         image_index = options.get("image_index")
         if image_index is None:
-            image_index = (draws[:, 0] * self.n_images).astype(np.int64)
+            image_index = (counter_rng.uniforms(shared, 1)[:, 0] * self.n_images).astype(np.int64)
         if task.start == "random":
             location = (draws[:, 1:] * 2.0 - 1.0).astype(np.float32)
         else:
             location = np.zeros((len(rows), 2), dtype=np.float32)
         layout_keys = (
-            counter_rng.derive_keys(streams, _LAYOUT_TAG)
+            counter_rng.derive_keys(shared, _LAYOUT_TAG)
             if task.split == "train"
             else counter_rng.derive_keys(_SPLIT_KEYS[task.split], image_index)
         )
