@@ -39,12 +39,22 @@ _HELP = {
     "glimpse_hidden": "width of the glimpse network's glimpse layer h_g",
     "location_hidden": "width of the glimpse network's location layer h_l",
     "hidden_size": "width of g_t and of the core state h_t",
-    "location_std": "std of the Gaussian location policy ([-1, 1] spans the canvas)",
-    "batch_size": "episodes per update (= envs in the training gym.make_vec)",
-    "epochs": "training epochs (an epoch = as many episodes as training images)",
-    "learning_rate": "Adam's peak learning rate",
-    "warmup_epochs": "linear learning-rate warm-up, in epochs, before the cosine decay",
-    "weight_decay": "AdamW weight decay",
+    "location_std": "std of the Gaussian location policy ([-1, 1] spans the canvas); its start if learned",
+    "location_std_final": "anneal the location std linearly to this value over the training (0: constant)",
+    "learn_location_std": "train the location std by REINFORCE (true/false)",
+    "batch_size": "images per update (the training gym.make_vec has batch-size x rollouts-per-image envs)",
+    "rollouts_per_image": "episodes played on each image, on the same canvas (the env's group_size)",
+    "baseline": "REINFORCE's baseline: learned, leave_one_out (the image's other rollouts) or both",
+    "full_gradient": "REINFORCE's gradient also reaches the core and glimpse networks (true/false)",
+    "max_grad_norm": "clip the gradient's L2 norm to this (0: no clipping)",
+    "epochs": "training epochs (an epoch plays each training image about once)",
+    "optimizer": "adamw or sgd (with --momentum)",
+    "momentum": "SGD's momentum",
+    "learning_rate": "the peak learning rate",
+    "warmup_epochs": "linear learning-rate warm-up, in epochs, before --lr-schedule",
+    "lr_schedule": "after the warm-up: cosine (to 0), linear (to 0), constant or exponential",
+    "lr_decay": "the exponential schedule's factor per epoch",
+    "weight_decay": "the optimizer's weight decay (decoupled for adamw)",
     "entropy_coef": "games: weight of the move policy's entropy bonus",
     "gae_lambda": "advantage lambda: 1 is REINFORCE's reward - baseline, below 1 GAE",
     "num_threads": "torch CPU threads (0: torch's default)",
@@ -53,6 +63,14 @@ _HELP = {
 
 class UsageError(Exception):
     """A bad flag or path: reported as one line and exit status 2."""
+
+
+def parse_bool(text: str) -> bool:
+    """``true``/``false`` (also 1/0, yes/no) as a flag value."""
+    value = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}.get(text.lower())
+    if value is None:
+        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     for field in fields(ReinforceConfig):
         if field.name == "seed":
             continue
-        kind = {"int": int, "float": float, "str": str}[str(field.type)]
+        kind = {"int": int, "float": float, "str": str, "bool": parse_bool}[str(field.type)]
         group.add_argument("--" + field.name.replace("_", "-"), type=kind, default=None,
                            help=f"{_HELP[field.name]} (default: the env's file, else {field.default})")
     sb3 = parser.add_argument_group(

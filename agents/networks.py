@@ -90,19 +90,36 @@ class CoreNetwork(nn.Module):
 
 
 class LocationNetwork(nn.Module):
-    """``f_l``: the location policy, a Gaussian with mean ``tanh(Linear(h_t))`` and a fixed std.
+    """``f_l``: the location policy, a Gaussian with mean ``tanh(Linear(h_t))`` and std ``std``.
 
     Args:
         in_features: width of ``h_t``.
-        std: the policy's standard deviation on each axis, in location units ([-1, 1] spans the canvas).
+        std: the policy's standard deviation on each axis, in location units ([-1, 1] spans the canvas);
+            with ``learn_std`` its starting value.
+        learn_std: the std is a parameter (``log_std``, a scalar), trained through ``log_prob``; otherwise a
+            constant that ``set_std`` may change (an annealing schedule).
     """
 
-    def __init__(self, in_features: int, std: float) -> None:
+    def __init__(self, in_features: int, std: float, learn_std: bool = False) -> None:
         super().__init__()
         if not std > 0:
             raise ValueError(f"location std must be > 0, got {std!r}")
         self.fc = nn.Linear(in_features, 2)
-        self.std = std
+        self.log_std = nn.Parameter(torch.tensor(math.log(std))) if learn_std else None
+        self._std = std
+
+    @property
+    def std(self) -> float:
+        """The current std, a float."""
+        return float(self.log_std.exp()) if self.log_std is not None else self._std
+
+    def set_std(self, std: float) -> None:
+        """Set a constant std (not for a learned one)."""
+        if self.log_std is not None:
+            raise RuntimeError("the location std is learned: set_std would be overwritten by training")
+        if not std > 0:
+            raise ValueError(f"location std must be > 0, got {std!r}")
+        self._std = std
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         """The policy mean, ``(n, 2)`` in (-1, 1), from ``hidden`` ``(n, in_features)``."""
@@ -114,9 +131,13 @@ class LocationNetwork(nn.Module):
         return mean.detach() + self.std * noise
 
     def log_prob(self, mean: torch.Tensor, location: torch.Tensor) -> torch.Tensor:
-        """``log pi(location | h)``, ``(n,)`` (summed over x and y); differentiable in ``mean``."""
-        z = (location - mean) / self.std
-        return -0.5 * (z * z).sum(1) - 2.0 * (math.log(self.std) + 0.5 * math.log(2.0 * math.pi))
+        """``log pi(location | h)``, ``(n,)`` (summed over x and y); differentiable in ``mean`` (and the
+        learned std)."""
+        if self.log_std is None:
+            z = (location - mean) / self._std
+            return -0.5 * (z * z).sum(1) - 2.0 * (math.log(self._std) + 0.5 * math.log(2.0 * math.pi))
+        z = (location - mean) * torch.exp(-self.log_std)
+        return -0.5 * (z * z).sum(1) - 2.0 * (self.log_std + 0.5 * math.log(2.0 * math.pi))
 
 
 class ActionNetwork(nn.Module):
@@ -152,7 +173,10 @@ class RecurrentAttentionModel(nn.Module):
         core: "rnn" (the paper's) or "lstm".
         glimpse_hidden, location_hidden: widths of ``h_g`` and ``h_l``.
         hidden_size: width of ``g_t`` and ``h_t``.
-        location_std: the location policy's std.
+        location_std: the location policy's std (its start, if learned).
+        learn_location_std: the location policy's std is a trained parameter.
+        full_gradient: the location policy sees ``h_t`` undetached, so that REINFORCE reaches the core
+            and glimpse network (``location_mean``).
     """
 
     def __init__(
@@ -164,11 +188,14 @@ class RecurrentAttentionModel(nn.Module):
         location_hidden: int = 128,
         hidden_size: int = 256,
         location_std: float = 0.1,
+        learn_location_std: bool = False,
+        full_gradient: bool = False,
     ) -> None:
         super().__init__()
+        self.full_gradient = full_gradient
         self.glimpse = GlimpseNetwork(math.prod(glimpse_shape), glimpse_hidden, location_hidden, hidden_size)
         self.core = CoreNetwork(core, hidden_size, hidden_size)
-        self.location = LocationNetwork(hidden_size, location_std)
+        self.location = LocationNetwork(hidden_size, location_std, learn_location_std)
         self.action = ActionNetwork(hidden_size, n_classes)
         self.baseline = BaselineNetwork(hidden_size)
 
@@ -181,9 +208,8 @@ class RecurrentAttentionModel(nn.Module):
     def location_mean(self, hidden: torch.Tensor) -> torch.Tensor:
         """The location policy's mean from ``h_t``, ``(n, 2)``.
 
-        ``h_t`` is detached: REINFORCE trains the location network only, and the core and the glimpse
-        network learn from the classifier's cross-entropy alone. (The paper's eq. 2 differentiates all the
-        weights; letting REINFORCE reach the core measured 75.8% validation error against 52.6% detached,
-        GlimpseClutteredMNIST100-v0, 20 epochs, location std 0.2, 2026-11-30.)
+        Unless ``full_gradient``, ``h_t`` is detached: REINFORCE trains the location network only, and the
+        core and the glimpse network learn from the classifier's cross-entropy alone. With it, REINFORCE's
+        gradient reaches them too, as in the paper's eq. 2 (measured effects: ``docs/results.md``).
         """
-        return self.location(hidden.detach())
+        return self.location(hidden if self.full_gradient else hidden.detach())

@@ -32,7 +32,7 @@ from agents.config import ReinforceConfig
 from agents.evaluation import evaluate, split_arguments, split_size
 from agents.networks import RecurrentAttentionModel
 
-__all__ = ["Episodes", "ReinforceRAM", "epoch_seeds", "hybrid_loss"]
+__all__ = ["Episodes", "ReinforceRAM", "advantages", "epoch_seeds", "hybrid_loss", "leave_one_out_mean"]
 
 _LOG_EVERY = 25  # updates between logged training scalars
 
@@ -69,14 +69,36 @@ class Episodes:
     entropy: torch.Tensor | None = None
 
 
-def advantages(reward: torch.Tensor, baseline: torch.Tensor, gae_lambda: float = 1.0) -> torch.Tensor:
+def leave_one_out_mean(values: torch.Tensor, group_size: int) -> torch.Tensor:
+    """For each row of ``values`` ``(n, ...)``, the mean of the other ``group_size - 1`` rows of its group
+    (rows ``0..M-1``, ``M..2M-1``, ...); same shape as ``values``."""
+    if group_size < 2 or values.shape[0] % group_size:
+        raise ValueError(f"leave-one-out needs groups of >= 2 rows dividing {values.shape[0]}, got {group_size}")
+    groups = values.reshape(-1, group_size, *values.shape[1:])
+    return ((groups.sum(1, keepdim=True) - groups) / (group_size - 1)).reshape(values.shape)
+
+
+def advantages(
+    reward: torch.Tensor,
+    baseline: torch.Tensor,
+    gae_lambda: float = 1.0,
+    kind: str = "learned",
+    group_size: int = 1,
+) -> torch.Tensor:
     """The advantage of each sampled decision, ``(n, S)``, from the final ``reward`` ``(n,)`` and the
     baseline's estimates ``baseline`` ``(n, S)`` (undiscounted, the only reward at the end).
 
-    ``gae_lambda = 1``: REINFORCE's ``reward - b_t``. Below 1, the generalised advantage estimate
-    ``sum_k lambda^(k-t) (b_(k+1) - b_k)`` (``b_S`` = the reward), which trades bias for less variance.
+    ``kind`` "learned" with ``gae_lambda = 1``: REINFORCE's ``reward - b_t``. Below 1, the generalised
+    advantage estimate ``sum_k lambda^(k-t) (b_(k+1) - b_k)`` (``b_S`` = the reward), which trades bias for
+    less variance. "leave_one_out": ``reward`` minus the mean reward of the other rollouts of the same image
+    (groups of ``group_size`` consecutive rows); "both": ``reward - b_t`` minus its leave-one-out mean.
     """
     baseline = baseline.detach()
+    if kind == "leave_one_out":
+        return (reward - leave_one_out_mean(reward, group_size))[:, None].expand_as(baseline)
+    if kind == "both":
+        residual = reward[:, None] - baseline
+        return residual - leave_one_out_mean(residual, group_size)
     if gae_lambda == 1.0:
         return reward[:, None] - baseline
     deltas = torch.cat([baseline[:, 1:], reward[:, None]], 1) - baseline
@@ -87,20 +109,30 @@ def advantages(reward: torch.Tensor, baseline: torch.Tensor, gae_lambda: float =
     return out
 
 
-def hybrid_loss(episodes: Episodes, entropy_coef: float = 0.0, gae_lambda: float = 1.0) -> dict[str, torch.Tensor]:
-    """The paper's hybrid loss: REINFORCE with the baseline for the sampled decisions, MSE to the reward
-    for the baseline, and (classification) cross-entropy for the classifier; in a game,
+def hybrid_loss(
+    episodes: Episodes,
+    entropy_coef: float = 0.0,
+    gae_lambda: float = 1.0,
+    baseline: str = "learned",
+    group_size: int = 1,
+) -> dict[str, torch.Tensor]:
+    """The paper's hybrid loss: REINFORCE with a baseline for the sampled decisions, MSE to the reward
+    for the baseline network, and (classification) cross-entropy for the classifier; in a game,
     ``entropy_coef`` times the move policy's entropy (summed over an episode's steps) is subtracted.
+
+    ``baseline`` and ``group_size`` choose the advantage (see ``advantages``); with "leave_one_out" the
+    baseline network is not used, and its MSE is reported but not trained.
 
     Returns:
         scalars ``{"loss", "reinforce", "baseline_mse"}`` and ``"cross_entropy"`` (classification) or
-        ``"entropy"`` (game); ``loss`` is the sum of the terms.
+        ``"entropy"`` (game); ``loss`` is the sum of the trained terms.
     """
     reward = episodes.reward[:, None].expand_as(episodes.baseline)
     baseline_mse = F.mse_loss(episodes.baseline, reward)
-    advantage = advantages(episodes.reward, episodes.baseline, gae_lambda)
+    advantage = advantages(episodes.reward, episodes.baseline, gae_lambda, baseline, group_size)
     reinforce = -(episodes.log_prob * advantage).sum(1).mean()
-    losses = {"loss": reinforce + baseline_mse, "reinforce": reinforce, "baseline_mse": baseline_mse}
+    loss = reinforce if baseline == "leave_one_out" else reinforce + baseline_mse
+    losses = {"loss": loss, "reinforce": reinforce, "baseline_mse": baseline_mse}
     if episodes.logits is not None:
         losses["cross_entropy"] = F.cross_entropy(episodes.logits, episodes.label)
         losses["loss"] = losses["loss"] + losses["cross_entropy"]
@@ -168,10 +200,18 @@ class ReinforceRAM:
             cfg.location_hidden,
             cfg.hidden_size,
             cfg.location_std,
+            cfg.learn_location_std,
+            cfg.full_gradient,
         ).to(self.device)
-        self.optimizer = torch.optim.AdamW(
-            self.model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay, foreach=True
-        )
+        if cfg.optimizer == "sgd":
+            self.optimizer: torch.optim.Optimizer = torch.optim.SGD(
+                self.model.parameters(), lr=cfg.learning_rate, momentum=cfg.momentum,
+                weight_decay=cfg.weight_decay, foreach=True,
+            )
+        else:
+            self.optimizer = torch.optim.AdamW(
+                self.model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay, foreach=True
+            )
         self.num_timesteps = 0
         self.epoch = 0
         self.train_seconds = 0.0
@@ -236,22 +276,42 @@ class ReinforceRAM:
 
     # --------------------------------------------------------------------------------------- training
 
+    @property
+    def episodes_per_update(self) -> int:
+        """Episodes played per update: ``batch_size`` images times ``rollouts_per_image``."""
+        return self.config.batch_size * self.config.rollouts_per_image
+
     def timesteps_per_epoch(self) -> int:
-        """Env steps in one epoch: ``ceil(train episodes / batch_size)`` updates of ``batch_size`` episodes
-        (train episodes: the train split's images, or ``agents.evaluation.GAME_SPLITS["train"]`` games)."""
+        """Env steps in one epoch: ``ceil(train images / batch_size)`` updates of ``episodes_per_update``
+        episodes (train images: the train split's, or ``agents.evaluation.GAME_SPLITS["train"]`` games)."""
         train = split_size(self.env_id, "train", self.env_kwargs.get("data_dir"))
         updates = math.ceil(train / self.config.batch_size)
-        return updates * self.config.batch_size * self.n_glimpses
+        return updates * self.episodes_per_update * self.n_glimpses
 
     def learning_rate(self, progress: float) -> float:
         """The learning rate at ``progress`` (fraction of training done, epochs in ``progress * epochs``):
-        linear warm-up over ``warmup_epochs``, then cosine decay to 0."""
+        linear warm-up over ``warmup_epochs``, then ``lr_schedule``."""
         cfg = self.config
         epochs = progress * cfg.epochs
         if epochs < cfg.warmup_epochs:
             return cfg.learning_rate * epochs / cfg.warmup_epochs
-        span = max(cfg.epochs - cfg.warmup_epochs, 1e-9)
-        return cfg.learning_rate * 0.5 * (1.0 + math.cos(math.pi * min(1.0, (epochs - cfg.warmup_epochs) / span)))
+        done = epochs - cfg.warmup_epochs
+        frac = min(1.0, done / max(cfg.epochs - cfg.warmup_epochs, 1e-9))
+        if cfg.lr_schedule == "cosine":
+            return cfg.learning_rate * 0.5 * (1.0 + math.cos(math.pi * frac))
+        if cfg.lr_schedule == "linear":
+            return cfg.learning_rate * (1.0 - frac)
+        if cfg.lr_schedule == "exponential":
+            return cfg.learning_rate * cfg.lr_decay**done
+        return cfg.learning_rate
+
+    def location_std(self, progress: float) -> float:
+        """The (not learned) location std at ``progress``: ``location_std``, or annealed linearly to
+        ``location_std_final`` when that is > 0."""
+        cfg = self.config
+        if not cfg.location_std_final:
+            return cfg.location_std
+        return cfg.location_std + (cfg.location_std_final - cfg.location_std) * min(1.0, progress)
 
     def learn(
         self,
@@ -270,16 +330,17 @@ class ReinforceRAM:
             progress_bar: show a tqdm bar with the current figures.
         """
         cfg, callback = self.config, callback or TrainingCallback()
+        n_envs = self.episodes_per_update
         per_epoch = self.timesteps_per_epoch()
-        updates_per_epoch = per_epoch // (cfg.batch_size * self.n_glimpses)
+        updates_per_epoch = per_epoch // (n_envs * self.n_glimpses)
         end = cfg.epochs * per_epoch if total_timesteps is None else min(total_timesteps, cfg.epochs * per_epoch)
-        envs = gym.make_vec(self.env_id, num_envs=cfg.batch_size, **split_arguments(self.env_id, "train"),
-                            **self.env_kwargs)
+        envs = gym.make_vec(self.env_id, num_envs=n_envs, group_size=cfg.rollouts_per_image,
+                            **split_arguments(self.env_id, "train"), **self.env_kwargs)
         generator = torch.Generator(device=self.device)
         bar = tqdm(total=end, initial=self.num_timesteps, disable=not progress_bar, unit="glimpse", unit_scale=True)
         callback.on_training_start(self)
         while self.num_timesteps < end:
-            env_seeds, noise_seed = epoch_seeds(cfg.seed, self.epoch, cfg.batch_size)
+            env_seeds, noise_seed = epoch_seeds(cfg.seed, self.epoch, n_envs)
             obs, _ = envs.reset(seed=env_seeds)
             generator.manual_seed(noise_seed)
             sums: dict[str, float] = {}
@@ -290,8 +351,10 @@ class ReinforceRAM:
                 progress = (self.epoch + update / updates_per_epoch) / cfg.epochs
                 for group in self.optimizer.param_groups:
                     group["lr"] = self.learning_rate(progress)
+                if not cfg.learn_location_std:
+                    self.model.location.set_std(self.location_std(progress))
                 obs, figures = self.train_step(envs, obs, generator)
-                self.num_timesteps += cfg.batch_size * self.n_glimpses
+                self.num_timesteps += n_envs * self.n_glimpses
                 updates += 1
                 for key, value in figures.items():
                     sums[key] = sums.get(key, 0.0) + value
@@ -299,14 +362,16 @@ class ReinforceRAM:
                     seconds = time.perf_counter() - epoch_start
                     scalars = {key: value / updates for key, value in sums.items()}
                     scalars["learning_rate"] = self.optimizer.param_groups[0]["lr"]
-                    scalars["glimpses_per_second"] = updates * cfg.batch_size * self.n_glimpses / seconds
+                    scalars["location_std"] = self.model.location.std
+                    scalars["glimpses_per_second"] = updates * n_envs * self.n_glimpses / seconds
+                    scalars["episodes_per_second"] = updates * n_envs / seconds
                     scalars["images_per_second"] = updates * cfg.batch_size / seconds
                     callback.on_log(self, scalars)
                     bar.set_postfix(epoch=self.epoch + 1, loss=f"{scalars['loss']:.3f}",
                                     train_error=f"{scalars['train_error']:.4f}",
                                     valid_error=f"{self.history[-1]['valid_error']:.4f}" if self.history else "-",
                                     img_s=f"{scalars['images_per_second']:.0f}")
-                bar.update(cfg.batch_size * self.n_glimpses)
+                bar.update(n_envs * self.n_glimpses)
             if updates < updates_per_epoch:  # stopped inside an epoch by total_timesteps
                 self.train_seconds += time.perf_counter() - epoch_start
                 break
@@ -320,9 +385,11 @@ class ReinforceRAM:
                 timesteps=self.num_timesteps,
                 train_seconds=self.train_seconds,
                 learning_rate=self.optimizer.param_groups[0]["lr"],
+                location_std=self.model.location.std,
                 valid_error=valid["error"],
                 images_per_second=updates * cfg.batch_size / update_seconds,
-                glimpses_per_second=updates * cfg.batch_size * self.n_glimpses / update_seconds,
+                episodes_per_second=updates * n_envs / update_seconds,
+                glimpses_per_second=updates * n_envs * self.n_glimpses / update_seconds,
             )
             self.history.append(record)
             callback.on_epoch_end(self, record)
@@ -333,15 +400,20 @@ class ReinforceRAM:
     def train_step(
         self, envs: gym.vector.VectorEnv, obs: dict[str, np.ndarray], generator: torch.Generator
     ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
-        """Play one episode in every env and take one gradient step on ``hybrid_loss``.
+        """Play one episode in every env and take one gradient step on ``hybrid_loss`` (its gradient's norm
+        clipped to ``max_grad_norm`` if that is > 0).
 
         ``obs`` holds the episodes' first glimpses; returns the next episodes' first glimpses (same-step
-        autoreset) and the update's figures.
+        autoreset) and the update's figures, ``grad_norm`` (before clipping) among them.
         """
+        cfg = self.config
         episodes = self.rollout(envs, obs, generator)
-        losses = hybrid_loss(episodes, self.config.entropy_coef, self.config.gae_lambda)
+        losses = hybrid_loss(episodes, cfg.entropy_coef, cfg.gae_lambda, cfg.baseline, cfg.rollouts_per_image)
         self.optimizer.zero_grad(set_to_none=True)
         losses["loss"].backward()
+        losses["grad_norm"] = torch.nn.utils.clip_grad_norm_(
+            self.model.parameters(), cfg.max_grad_norm or math.inf, foreach=True
+        )
         self.optimizer.step()
         figures = {key: value.item() for key, value in losses.items()}
         figures["reward"] = episodes.reward.mean().item()
@@ -411,6 +483,7 @@ class ReinforceRAM:
             "env_kwargs": portable_env_kwargs(self.env_kwargs),
             "config": asdict(self.config),
             "model": self.model.state_dict(),
+            "location_std": self.model.location.std,
         }
         if training_state:
             payload["training"] = {
@@ -427,6 +500,8 @@ class ReinforceRAM:
         """Rebuild an agent from a payload read by ``agents.checkpoints.read_checkpoint``."""
         agent = cls(payload["env_id"], ReinforceConfig(**payload["config"]), device, payload["env_kwargs"])
         agent.model.load_state_dict(payload["model"])
+        if "location_std" in payload and not agent.config.learn_location_std:  # an annealed std where it stopped
+            agent.model.location.set_std(payload["location_std"])
         training = payload.get("training")
         if training is not None:
             agent.optimizer.load_state_dict(training["optimizer"])
