@@ -47,6 +47,7 @@ _HELP = {
     "baseline": "REINFORCE's baseline: learned, leave_one_out (the image's other rollouts) or both",
     "full_gradient": "REINFORCE's gradient also reaches the core and glimpse networks (true/false)",
     "max_grad_norm": "clip the gradient's L2 norm to this (0: no clipping)",
+    "learned_start": "take the first glimpse at a learned location instead of the env's start (true/false)",
     "epochs": "training epochs (an epoch plays each training image about once)",
     "optimizer": "adamw or sgd (with --momentum)",
     "momentum": "SGD's momentum",

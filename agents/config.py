@@ -43,6 +43,9 @@ class ReinforceConfig:
             differentiates all the weights); False: the location network's input ``h_t`` is detached and the
             core learns from the cross-entropy alone.
         max_grad_norm: clip the gradient's global L2 norm to this value; 0: no clipping.
+        learned_start: the first glimpse is taken where the agent chooses before seeing anything: a
+            Gaussian (the location std) around a trained location, its log-probability in REINFORCE (with
+            the other rollouts' mean reward as baseline); False: where the env's ``start`` puts it.
         epochs: training length in epochs; an epoch plays each training image about once
             (``ceil(train images / batch_size)`` updates).
         optimizer: "adamw" or "sgd" (with ``momentum``, as the paper).
@@ -72,6 +75,7 @@ class ReinforceConfig:
     baseline: str = "learned"
     full_gradient: bool = False
     max_grad_norm: float = 0.0
+    learned_start: bool = False
     epochs: int = 230
     optimizer: str = "adamw"
     momentum: float = 0.9
@@ -94,7 +98,7 @@ class ReinforceConfig:
         ):
             if getattr(self, name) not in choices:
                 raise ValueError(f"{name} must be one of {choices}, got {getattr(self, name)!r}")
-        for name in ("full_gradient", "learn_location_std"):
+        for name in ("full_gradient", "learn_location_std", "learned_start"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
         for name in ("glimpse_hidden", "location_hidden", "hidden_size", "batch_size", "rollouts_per_image", "epochs"):

@@ -10,7 +10,16 @@ import numpy as np
 
 import ram_env  # noqa: F401  (registers the env ids)
 
-__all__ = ["GAME_SPLITS", "Agent", "RandomLocations", "evaluate", "reset_arguments", "split_arguments", "split_size"]
+__all__ = [
+    "GAME_SPLITS",
+    "Agent",
+    "RandomLocations",
+    "evaluate",
+    "first_location_of",
+    "reset_arguments",
+    "split_arguments",
+    "split_size",
+]
 
 # A game has no dataset: its "splits" are disjoint blocks of episode seeds, game i of a split played with
 # seed ``offset + seed + i``. Sizes mirror MNIST's 55,000 / 5,000 / 10,000.
@@ -33,11 +42,21 @@ def split_arguments(env_id: str, split: str) -> dict[str, str]:
     return {} if env_id in ram_env.GAME_IDS else {"split": split}
 
 
-def reset_arguments(env_id: str, split: str, seed: int, index: np.ndarray) -> dict[str, Any]:
-    """The ``reset`` keyword arguments of episode(s) ``index`` of ``split``, as ``evaluate`` plays them."""
+def reset_arguments(
+    env_id: str, split: str, seed: int, index: np.ndarray, first_location: np.ndarray | None = None
+) -> dict[str, Any]:
+    """The ``reset`` keyword arguments of episode(s) ``index`` of ``split``, as ``evaluate`` plays them;
+    ``first_location`` (an agent's ``first_location()``) becomes the reset option ``location``."""
+    options: dict[str, Any] = {} if first_location is None else {"location": np.tile(first_location, (len(index), 1))}
     if env_id in ram_env.GAME_IDS:
-        return {"seed": (_GAME_SEED_OFFSETS[split] + seed + index).tolist()}
-    return {"seed": (seed + index).tolist(), "options": {"image_index": index}}
+        return {"seed": (_GAME_SEED_OFFSETS[split] + seed + index).tolist(), "options": options}
+    return {"seed": (seed + index).tolist(), "options": {**options, "image_index": index}}
+
+
+def first_location_of(agent: Any) -> np.ndarray | None:
+    """The agent's own first-glimpse location (its ``first_location()``), or None: the env's start."""
+    method = getattr(agent, "first_location", None)
+    return None if method is None else method()
 
 
 class Agent(Protocol):
@@ -65,7 +84,8 @@ def evaluate(
     """Play one episode on each of the first ``n_episodes`` images of ``split`` (all when None).
 
     Image ``i`` is shown with ``reset(seed=seed + i, options={"image_index": i})``, so its first glimpse
-    location (``start="random"``) is the same for every agent and every batch size. A game
+    location (``start="random"``) is the same for every agent and every batch size; an agent with a
+    ``first_location()`` method that returns a location takes its first glimpses there. A game
     (``ram_env.GAME_IDS``) plays its ``i``-th game of the split with ``reset(seed=offset + seed + i)``, the
     offset separating the splits (``GAME_SPLITS``).
 
@@ -101,7 +121,7 @@ def evaluate(
     labels = np.zeros(n_episodes, dtype=np.int64)
     for start in range(0, n_episodes, width):
         index = np.minimum(np.arange(start, start + width), n_episodes - 1)  # the last batch repeats its end
-        obs, _ = envs.reset(**reset_arguments(env_id, split, seed, index))
+        obs, _ = envs.reset(**reset_arguments(env_id, split, seed, index, first_location_of(agent)))
         state, episode_start, done = None, np.ones(width, dtype=bool), False
         while not done:
             action, state = agent.predict(obs, state, episode_start, deterministic)

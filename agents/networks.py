@@ -111,7 +111,7 @@ class LocationNetwork(nn.Module):
     @property
     def std(self) -> float:
         """The current std, a float."""
-        return float(self.log_std.exp()) if self.log_std is not None else self._std
+        return float(self.log_std.detach().exp()) if self.log_std is not None else self._std
 
     def set_std(self, std: float) -> None:
         """Set a constant std (not for a learned one)."""
@@ -177,6 +177,7 @@ class RecurrentAttentionModel(nn.Module):
         learn_location_std: the location policy's std is a trained parameter.
         full_gradient: the location policy sees ``h_t`` undetached, so that REINFORCE reaches the core
             and glimpse network (``location_mean``).
+        learned_start: hold a trained first-glimpse location (``start_mean``).
     """
 
     def __init__(
@@ -190,9 +191,11 @@ class RecurrentAttentionModel(nn.Module):
         location_std: float = 0.1,
         learn_location_std: bool = False,
         full_gradient: bool = False,
+        learned_start: bool = False,
     ) -> None:
         super().__init__()
         self.full_gradient = full_gradient
+        self.start = nn.Parameter(torch.zeros(2)) if learned_start else None
         self.glimpse = GlimpseNetwork(math.prod(glimpse_shape), glimpse_hidden, location_hidden, hidden_size)
         self.core = CoreNetwork(core, hidden_size, hidden_size)
         self.location = LocationNetwork(hidden_size, location_std, learn_location_std)
@@ -204,6 +207,12 @@ class RecurrentAttentionModel(nn.Module):
     ) -> tuple[torch.Tensor, CoreState]:
         """Take in one glimpse: ``(n, k, g, g)`` and ``(n, 2)`` -> ``(h_t, state_t)``, ``h_t`` ``(n, hidden)``."""
         return self.core(self.glimpse(glimpse, location), state)
+
+    def start_mean(self, n: int) -> torch.Tensor:
+        """The first glimpse's policy mean, ``tanh(start)`` for each of ``n`` episodes, ``(n, 2)``."""
+        if self.start is None:
+            raise RuntimeError("this model has no learned start (made with learned_start=False)")
+        return torch.tanh(self.start).expand(n, 2)
 
     def location_mean(self, hidden: torch.Tensor) -> torch.Tensor:
         """The location policy's mean from ``h_t``, ``(n, 2)``.

@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 import ram_env  # noqa: F401  (registers the env ids)
-from agents.evaluation import Agent, reset_arguments, split_arguments
+from agents.evaluation import Agent, first_location_of, reset_arguments, split_arguments
 
 __all__ = ["glimpse_path_frames", "save_glimpse_pictures"]
 
@@ -30,7 +30,7 @@ def glimpse_path_frames(
         class, ball caught), and the outcome in words ("guess 3, true 5", "caught").
     """
     env = gym.make(env_id, render_mode="rgb_array", **split_arguments(env_id, split), **env_kwargs)
-    reset = reset_arguments(env_id, split, seed, np.array([index]))
+    reset = reset_arguments(env_id, split, seed, np.array([index]), first_location_of(agent))
     obs, _ = env.reset(seed=reset["seed"][0], options={k: v[0] for k, v in reset.get("options", {}).items()})
     frames, state, start, terminated, info, reward = [env.render()], None, True, False, {}, 0.0
     while not terminated:

@@ -58,6 +58,7 @@ class Episodes:
         logits: classification: ``(n, n_classes)`` the classifier's output after the last glimpse.
         label: classification: ``(n,)`` int64 true classes, from ``info["final_info"]["label"]``.
         entropy: game: ``(n, T)`` entropy of the move policy at each step.
+        start_log_prob: with a learned start: ``(n,)`` log-probabilities of the first glimpse's locations.
     """
 
     reward: torch.Tensor
@@ -67,6 +68,7 @@ class Episodes:
     logits: torch.Tensor | None = None
     label: torch.Tensor | None = None
     entropy: torch.Tensor | None = None
+    start_log_prob: torch.Tensor | None = None
 
 
 def leave_one_out_mean(values: torch.Tensor, group_size: int) -> torch.Tensor:
@@ -131,6 +133,9 @@ def hybrid_loss(
     baseline_mse = F.mse_loss(episodes.baseline, reward)
     advantage = advantages(episodes.reward, episodes.baseline, gae_lambda, baseline, group_size)
     reinforce = -(episodes.log_prob * advantage).sum(1).mean()
+    if episodes.start_log_prob is not None:  # no state before the first glimpse: the other rollouts' mean reward
+        others = leave_one_out_mean(episodes.reward, group_size if baseline != "learned" else len(episodes.reward))
+        reinforce = reinforce - (episodes.start_log_prob * (episodes.reward - others)).mean()
     loss = reinforce if baseline == "leave_one_out" else reinforce + baseline_mse
     losses = {"loss": loss, "reinforce": reinforce, "baseline_mse": baseline_mse}
     if episodes.logits is not None:
@@ -202,6 +207,7 @@ class ReinforceRAM:
             cfg.location_std,
             cfg.learn_location_std,
             cfg.full_gradient,
+            cfg.learned_start,
         ).to(self.device)
         if cfg.optimizer == "sgd":
             self.optimizer: torch.optim.Optimizer = torch.optim.SGD(
@@ -261,6 +267,14 @@ class ReinforceRAM:
         if single:
             action = {key: value[0] for key, value in action.items()}
         return action, tuple(s.cpu().numpy() for s in states)
+
+    def first_location(self) -> np.ndarray | None:
+        """Where this agent takes an episode's first glimpse: ``(2,)`` float32, the learned start's mean
+        (``evaluate`` passes it as the reset option ``location``), or None to leave it to the env."""
+        if self.model.start is None:
+            return None
+        with torch.no_grad():
+            return self.model.start_mean(1)[0].cpu().numpy().astype(np.float32)
 
     def _core_state(self, state: tuple[np.ndarray, ...] | None, episode_start: Any, n: int) -> Any:
         if state is None:
@@ -425,8 +439,15 @@ class ReinforceRAM:
     ) -> Episodes:
         """Play one episode in each env of ``envs`` (all at their first glimpse, ``obs``), sampling the
         locations from the policy and naming the most likely class at the last step (in a game: sampling
-        a move at every step)."""
+        a move at every step). With a learned start, the envs are first reset to new episodes whose first
+        glimpse is at a location sampled around it (``obs`` is then not used)."""
         model, n, last = self.model, envs.num_envs, self.n_glimpses - 1
+        start_log_prob = None
+        if model.start is not None:
+            start_mean = model.start_mean(n)
+            start = model.location.sample(start_mean, generator)
+            start_log_prob = model.location.log_prob(start_mean, start)
+            obs, _ = envs.reset(options={"location": start.clamp(-1.0, 1.0).cpu().numpy()})
         no_choice = torch.zeros(n, dtype=torch.int64)
         state = None
         log_probs, baselines, entropies = [], [], []
@@ -461,6 +482,7 @@ class ReinforceRAM:
             log_prob=torch.stack(log_probs, 1),
             baseline=torch.stack(baselines, 1),
             next_obs=obs,
+            start_log_prob=start_log_prob,
         )
         if self.game:
             episodes.entropy = torch.stack(entropies, 1)

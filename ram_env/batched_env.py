@@ -143,11 +143,28 @@ class Episodes(ABC):
         whole groups), the key of its group's first env. ``streams`` itself when ungrouped."""
         return streams if self.group_size == 1 else np.repeat(streams[:: self.group_size], self.group_size)
 
-    def check_options(self, options: dict[str, Any], n: int) -> dict[str, np.ndarray]:
-        """Validate reset options for ``n`` episodes; return per-episode ``(n, ...)`` arrays. None by default."""
-        if options:
-            raise ValueError(f"unknown reset options {sorted(options)}: {type(self).__name__} takes none")
-        return {}
+    def check_options(self, options: dict[str, Any], n: int, known: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+        """Validate reset options for ``n`` episodes; return per-episode ``(n, ...)`` arrays.
+
+        Every task takes ``location``: where the first glimpse is taken, ``(x, y)`` in [-1, 1] for all the
+        episodes or ``(n, 2)`` one each (instead of the ``start`` rule). A subclass checks its own options
+        (named in ``known``) and passes them here.
+        """
+        unknown = set(options) - {"location", *known}
+        if unknown:
+            names = ", ".join(repr(name) for name in ("location", *known))
+            raise ValueError(f"unknown reset options {sorted(unknown)}: {type(self).__name__} takes {names}")
+        if "location" not in options:
+            return {}
+        try:
+            location = np.asarray(options["location"], dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"options['location'] must be numbers (x, y), got {options['location']!r}") from exc
+        if location.shape not in ((2,), (n, 2)) or not np.isfinite(location).all() or np.abs(location).max() > 1:
+            raise ValueError(
+                f"options['location'] must be (x, y) or ({n}, 2) values in [-1, 1], got {options['location']!r}"
+            )
+        return {"location": np.broadcast_to(location, (n, 2)).astype(np.float32)}
 
     @abstractmethod
     def reset(self, ids: np.ndarray | None, options: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -92,8 +92,11 @@ class CatchEpisodes(Episodes):
         self.ball[rows, 1] = (ball[:, 0] * task.screen_size).astype(np.int64)
         self.direction[rows] = np.where(ball[:, 1] < 0.5, -1, 1)
         self.paddle[rows] = (task.screen_size - task.paddle_width) // 2
-        location = (draws[:, 2:] * 2.0 - 1.0) if task.start == "random" else np.zeros((len(rows), 2))
-        location = location.astype(np.float32)
+        if "location" in options:
+            location = options["location"]
+        else:
+            location = (draws[:, 2:] * 2.0 - 1.0) if task.start == "random" else np.zeros((len(rows), 2))
+            location = location.astype(np.float32)
         self._draw()
         return self.first_glimpse(location, ids), location
 

@@ -32,7 +32,8 @@ class CatchEnv(BatchedEnv):
 
     ## Starting State
     The ball in a uniformly random column of the top row, with a random direction; the paddle in the
-    middle of the bottom row; the first glimpse at a random location (``start="center"``: the centre).
+    middle of the bottom row; the first glimpse at a random location (``start="center"``: the centre;
+    ``options={"location": (x, y)}``: there).
 
     ## Episode End
     When the ball reaches the bottom row: ``screen_size - 1`` = 23 steps (terminated). No truncation.

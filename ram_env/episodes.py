@@ -115,12 +115,11 @@ class GlimpseEpisodes(Episodes):
         return len(self._labels)
 
     def check_options(self, options: dict[str, Any], n: int) -> dict[str, np.ndarray]:
-        """``image_index``: an int, or ``n`` of them, each in ``[0, n_images)``, the same within a group."""
-        unknown = set(options) - {"image_index"}
-        if unknown:
-            raise ValueError(f"unknown reset options {sorted(unknown)}: the glimpse envs take 'image_index'")
+        """``image_index``: an int, or ``n`` of them, each in ``[0, n_images)``, the same within a group;
+        and ``location`` (see ``Episodes.check_options``)."""
+        checked = super().check_options({k: v for k, v in options.items() if k != "image_index"}, n, ("image_index",))
         if "image_index" not in options:
-            return {}
+            return checked
         image_index = options["image_index"]
         index = np.asarray(image_index)
         if index.shape not in ((), (n,)) or not np.issubdtype(index.dtype, np.integer):
@@ -139,7 +138,7 @@ class GlimpseEpisodes(Episodes):
                 f"options['image_index'] must be the same for the {m} envs of each group (group_size={m}), "
                 f"got {index.tolist()}"
             )
-        return {"image_index": index}
+        return {**checked, "image_index": index}
 
     def reset(self, ids: np.ndarray | None, options: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Draw images (or take ``options["image_index"]``), build canvases, take the first glimpses.
@@ -157,7 +156,9 @@ class GlimpseEpisodes(Episodes):
         image_index = options.get("image_index")
         if image_index is None:
             image_index = (counter_rng.uniforms(shared, 1)[:, 0] * self.n_images).astype(np.int64)
-        if task.start == "random":
+        if "location" in options:
+            location = options["location"]
+        elif task.start == "random":
             location = (draws[:, 1:] * 2.0 - 1.0).astype(np.float32)
         else:
             location = np.zeros((len(rows), 2), dtype=np.float32)

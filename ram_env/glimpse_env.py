@@ -34,7 +34,8 @@ class GlimpseEnv(BatchedEnv):
 
     ## Starting State
     A random image of the split (or ``options={"image_index": i}``) on a fresh canvas; the first
-    glimpse is at a uniformly random location (``start="center"``: at the centre).
+    glimpse is at a uniformly random location (``start="center"``: at the centre;
+    ``options={"location": (x, y)}``: there).
 
     ## Episode End
     After ``n_glimpses`` steps (terminated). The agent sees ``n_glimpses`` glimpses: the reset's and

@@ -128,3 +128,24 @@ def test_a_rejected_mask_changes_nothing() -> None:
     np.testing.assert_array_equal(envs.unwrapped._episodes._episodes, before)
     envs.reset(options={"reset_mask": np.array([False, False, True, True])})
     assert envs.unwrapped._episodes._episodes.tolist() == [1, 1, 2, 2]
+
+
+@pytest.mark.parametrize("env_id", ["GlimpseClutteredMNIST-v0", ram_env.CATCH_ID])
+def test_reset_option_location_sets_the_first_glimpse(env_id: str) -> None:
+    envs = gym.make_vec(env_id, num_envs=3)
+    plain, plain_info = envs.reset(seed=4)
+    where = np.array([[0.5, -0.25], [0.0, 0.0], [-1.0, 1.0]])
+    obs, info = envs.reset(seed=4, options={"location": where})
+    np.testing.assert_array_equal(obs["location"], where.astype(np.float32))
+    single = gym.make(env_id)
+    single_obs, _ = single.reset(seed=5, options={"location": [0.0, 0.0]})
+    np.testing.assert_array_equal(obs["glimpse"][1], single_obs["glimpse"])  # same episode, same place
+    if "image_index" in info:
+        np.testing.assert_array_equal(info["image_index"], plain_info["image_index"])  # nothing else moves
+    obs, _ = envs.reset(seed=4, options={"location": (0.25, 0.5)})
+    np.testing.assert_array_equal(obs["location"], np.tile(np.float32([0.25, 0.5]), (3, 1)))
+    for bad in ([2.0, 0.0], [np.nan, 0.0], np.zeros((2, 2)), "centre"):
+        with pytest.raises(ValueError, match="options\\['location'\\]"):
+            envs.reset(options={"location": bad})
+    with pytest.raises(ValueError, match="unknown reset options \\['where'\\]"):
+        envs.reset(options={"where": 1})
