@@ -39,7 +39,8 @@ class TrainingCallback:
 class RunDirectoryCallback(TrainingCallback):
     """Keeps a run directory up to date.
 
-    - ``tensorboard/``: scalars ``losses/*``, ``charts/*`` (reward, learning rate, glimpses/s, images/s)
+    - ``tensorboard/``: scalars ``losses/*``, ``charts/*`` (reward, learning rate, location std, gradient norm,
+      glimpses/s, episodes/s, images/s)
       and ``eval/valid_error``, against env steps;
     - ``metrics.jsonl``: one JSON line per epoch;
     - ``checkpoints/latest.pt`` after every epoch and ``checkpoints/best.pt`` when the validation error
@@ -77,11 +78,10 @@ class RunDirectoryCallback(TrainingCallback):
         for key in ("loss", "cross_entropy", "reinforce", "baseline_mse", "entropy"):
             if key in scalars:  # cross_entropy: classification; entropy: games
                 writer.add_scalar(f"losses/{key}", scalars[key], step)
-        writer.add_scalar("charts/reward", scalars["reward"], step)
-        writer.add_scalar("charts/train_error", scalars["train_error"], step)
-        writer.add_scalar("charts/learning_rate", scalars["learning_rate"], step)
-        writer.add_scalar("charts/glimpses_per_second", scalars["glimpses_per_second"], step)
-        writer.add_scalar("charts/images_per_second", scalars["images_per_second"], step)
+        for key in ("reward", "train_error", "learning_rate", "location_std", "grad_norm", "glimpses_per_second",
+                    "episodes_per_second", "images_per_second"):
+            if key in scalars:
+                writer.add_scalar(f"charts/{key}", scalars[key], step)
 
     def on_epoch_end(self, agent: Any, record: dict[str, float]) -> None:
         self._writer.add_scalar("eval/valid_error", record["valid_error"], agent.num_timesteps)

@@ -1,20 +1,28 @@
-"""Training speed of the default REINFORCE agent, and what the env costs of it.
+"""Training speed of the REINFORCE agent, and what the env costs of it.
 
-Times updates of the default configuration (``agents.ReinforceConfig()``: episodes from
-``gym.make_vec``, forward, backward, Adam step) and prints images/s, glimpses/s and the time per
-epoch (training updates plus the validation pass). Then times the same updates with the env replaced
-by direct array access (the images in one padded uint8 array, glimpses cut by fancy indexing, labels
-read from the array: what an implementation without an env does), and prints the env's share of the
-training time, both as the time spent inside the env's ``reset``/``step`` and as the difference from the
+Times training updates (episodes from ``gym.make_vec``, forward, backward, optimizer step) of an env id's
+configuration (its ``agents/hyperparams`` file, then ``--set KEY=VALUE`` overrides) and prints images/s,
+episodes/s, glimpses/s and the time per epoch (training updates plus the validation pass), for each of the
+``--threads`` settings, alternated round by round so that drifts in CPU speed cancel, with the ratio to the
+first one. ``--profile`` prints where an update's time goes (cProfile, top functions by own time).
+
+On GlimpseMNIST-v0 with one rollout per image it then times the same updates with the env replaced by
+direct array access (the images in one padded uint8 array, glimpses cut by fancy indexing, labels read
+from the array: what an implementation without an env does), and prints the env's share of the training
+time, both as the time spent inside the env's ``reset``/``step`` and as the difference from the
 direct-array run.
 
-    python benchmarks/train_speed.py [--updates 40] [--rounds 3] [--threads N] [--batch-size B] [--device cpu]
+    python benchmarks/train_speed.py [--env ID] [--set batch_size=32 rollouts_per_image=10 ...]
+        [--threads 1 2] [--updates 40] [--rounds 3] [--profile] [--device cpu]
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import cProfile
 import os
+import pstats
 import time
 from typing import Any
 
@@ -24,6 +32,7 @@ import torch
 
 import agents
 import ram_env
+from agents.defaults import default_hyperparams
 from agents.evaluation import split_size
 
 
@@ -102,47 +111,78 @@ def seconds_per_update(agent: agents.ReinforceRAM, envs: Any, updates: int) -> f
     return (time.perf_counter() - start) / updates
 
 
+def overrides(items: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` items as ReinforceConfig keyword arguments (values read as Python literals)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        try:
+            out[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[key] = value
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--env", default="GlimpseMNIST-v0", help="env id (its hyperparameter file is the start)")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="ReinforceConfig overrides")
+    parser.add_argument("--threads", type=int, nargs="+", default=[0],
+                        help="torch thread counts to compare (0: the default)")
     parser.add_argument("--updates", type=int, default=40, help="timed updates per round")
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds per setting (the best one counts)")
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: the default config's)")
-    parser.add_argument("--batch-size", type=int, default=None, help="override the default batch size")
+    parser.add_argument("--profile", action="store_true", help="print where the time of the updates goes")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
-    config = agents.ReinforceConfig()
-    if args.batch_size:
-        config.batch_size = args.batch_size
-    if args.threads:
-        config.num_threads = args.threads
-    agent = agents.ReinforceRAM("GlimpseMNIST-v0", config, args.device)
-    b, t = config.batch_size, agent.n_glimpses
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs, device {args.device}")
-    print(f"default config: core={config.core}, batch_size={b}, {t} glimpses")
-
-    envs = gym.make_vec("GlimpseMNIST-v0", num_envs=b, split="train")
-    arrays = DirectArrays(b, t, envs.unwrapped.task.glimpse_size)
-    # Alternate the two settings and keep each one's best round, so that drifts in CPU speed cancel.
-    with_env, direct, inside = float("inf"), float("inf"), float("inf")
+    config = agents.ReinforceConfig(**{**default_hyperparams(args.env, "reinforce"), **overrides(args.set)})
+    agent = agents.ReinforceRAM(args.env, config, args.device)
+    b, m, t = config.batch_size, config.rollouts_per_image, agent.n_glimpses
+    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, device {args.device}, env {args.env}")
+    print(f"config: core={config.core}, batch_size={b} images x {m} rollouts, {t} glimpses, "
+          f"full_gradient={config.full_gradient}")
+    envs = gym.make_vec(args.env, num_envs=b * m, group_size=m, split="train")
+    timed = Timed(envs)
+    best = {threads: float("inf") for threads in args.threads}
+    inside = float("inf")
+    direct = float("inf")
+    use_direct = args.env == "GlimpseMNIST-v0" and m == 1
+    arrays = DirectArrays(b, t, envs.unwrapped.task.glimpse_size) if use_direct else None
     for _ in range(args.rounds):
-        timed = Timed(envs)
-        seconds = seconds_per_update(agent, timed, args.updates)
-        if seconds < with_env:
-            with_env, inside = seconds, timed.seconds / (args.updates + 5)
-        direct = min(direct, seconds_per_update(agent, arrays, args.updates))
+        for threads in args.threads:
+            torch.set_num_threads(threads or os.cpu_count() or 1)
+            timed.seconds = 0.0
+            seconds = seconds_per_update(agent, timed, args.updates)
+            if seconds < best[threads]:
+                best[threads] = seconds
+                if threads == args.threads[0]:
+                    inside = timed.seconds / (args.updates + 5)
+        if arrays is not None:
+            torch.set_num_threads(args.threads[0] or os.cpu_count() or 1)
+            direct = min(direct, seconds_per_update(agent, arrays, args.updates))
+    torch.set_num_threads(args.threads[0] or os.cpu_count() or 1)
     start = time.perf_counter()
-    agents.evaluate(agent, "GlimpseMNIST-v0", split="valid")
+    agents.evaluate(agent, args.env, split="valid")
     valid_seconds = time.perf_counter() - start
-    updates_per_epoch = -(-split_size("GlimpseMNIST-v0", "train") // b)
-    for name, seconds in (("env (gym.make_vec)", with_env), ("direct arrays", direct)):
+    updates_per_epoch = -(-split_size(args.env, "train") // b)
+    first = best[args.threads[0]]
+    for threads, seconds in best.items():
         print(
-            f"{name:20s} {b / seconds:8.0f} images/s  {b * t / seconds:9.0f} glimpses/s  "
-            f"epoch {updates_per_epoch * seconds + valid_seconds:5.1f} s (of which validation {valid_seconds:.1f} s)"
+            f"{threads or torch.get_num_threads()} threads: {b / seconds:8.0f} images/s  {b * m / seconds:8.0f} "
+            f"episodes/s  {b * m * t / seconds:9.0f} glimpses/s  "
+            f"epoch {updates_per_epoch * seconds + valid_seconds:6.1f} s (validation {valid_seconds:.1f} s)  "
+            f"speed x{first / seconds:.2f} of the first"
         )
-    print(f"time inside env.reset/step: {1000 * inside:.2f} ms of {1000 * with_env:.2f} ms per update "
-          f"({100 * inside / with_env:.1f}% of training time)")
-    print(f"env vs direct arrays: {1000 * (with_env - direct):.2f} ms more per update "
-          f"({100 * (1 - direct / with_env):.1f}% of training time)")
+    print(f"time inside env.reset/step: {1000 * inside:.2f} ms of {1000 * first:.2f} ms per update "
+          f"({100 * inside / first:.1f}% of training time)")
+    if arrays is not None:
+        print(f"direct arrays: {b / direct:8.0f} images/s; env vs direct arrays: {1000 * (first - direct):.2f} ms "
+              f"more per update ({100 * (1 - direct / first):.1f}% of training time)")
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        seconds_per_update(agent, envs, args.updates)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(12)
 
 
 if __name__ == "__main__":
