@@ -16,7 +16,16 @@ import numpy as np
 
 from ram_env.idx import IDXFormatError, read_idx
 
-__all__ = ["SPLITS", "Dataset", "Split", "MNIST_FILES", "VALID_SIZE", "load_dataset", "shipped_mnist_dir"]
+__all__ = [
+    "SPLITS",
+    "Dataset",
+    "Split",
+    "MNIST_FILES",
+    "VALID_SIZE",
+    "load_dataset",
+    "missing_files",
+    "shipped_mnist_dir",
+]
 
 SPLITS = ("train", "valid", "test")
 VALID_SIZE = 5000
@@ -70,6 +79,12 @@ class Dataset:
 def shipped_mnist_dir() -> Path:
     """The folder of the MNIST copy shipped inside the package."""
     return Path(str(resources.files("ram_env") / "data" / "mnist"))
+
+
+def missing_files(folder: str | Path) -> list[str]:
+    """The names (without ``.gz``) of the four MNIST-format files that ``folder`` lacks, raw or gzipped."""
+    folder = Path(folder)
+    return [stem for stem in MNIST_FILES.values() if not any((folder / n).is_file() for n in (stem + ".gz", stem))]
 
 
 def _find(folder: Path, stem: str) -> Path:
