@@ -75,9 +75,9 @@ class DivergenceError(Exception):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--algo", default=None, choices=ALGOS, help=f"learning algorithm (default {DEFAULT_ALGO})")
-    parser.add_argument("--env", default=None, choices=(*ram_env.ENV_IDS, *ram_env.GAME_IDS),
-                        help=f"env id (default {DEFAULT_ENV})")
+    parser.add_argument("--algo", default=DEFAULT_ALGO, choices=ALGOS, help="learning algorithm")
+    parser.add_argument("--env", default=DEFAULT_ENV, choices=(*ram_env.ENV_IDS, *ram_env.GAME_IDS),
+                        help="env id")
     parser.add_argument("-n", "--n-timesteps", type=int, default=None,
                         help="stop after this many env steps (glimpses); default: all --epochs")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
@@ -213,7 +213,8 @@ def evaluate_and_report(
     return report
 
 
-def run_eval_only(args: argparse.Namespace) -> None:
+def run_eval_only(args: argparse.Namespace, argv: list[str] | None) -> None:
+    """Score ``--checkpoint`` on the test split with the evaluation flags of ``argv`` (parsed into ``args``)."""
     import agents
 
     if args.checkpoint is None:
@@ -227,7 +228,10 @@ def run_eval_only(args: argparse.Namespace) -> None:
         agent = agents.load(args.checkpoint, device=args.device)
     except (FileNotFoundError, ValueError) as exc:
         raise UsageError(f"--checkpoint: {exc}") from exc
-    for flag, given, saved in (("--env", args.env, agent.env_id), ("--algo", args.algo, agent.algo)):
+    explicit = build_parser()
+    explicit.set_defaults(env=None, algo=None)  # None unless given, whatever the defaults
+    given_args = explicit.parse_args(argv)
+    for flag, given, saved in (("--env", given_args.env, agent.env_id), ("--algo", given_args.algo, agent.algo)):
         if given is not None and given != saved:
             raise UsageError(f"{flag} {given}: {args.checkpoint} holds a {agent.algo} agent of {agent.env_id}; "
                              f"leave out {flag} or give another --checkpoint")
@@ -408,9 +412,8 @@ def main(argv: list[str] | None = None) -> int:
         check_seed(args.seed)
         check_device(args.device)
         if args.eval_only:
-            run_eval_only(args)
+            run_eval_only(args, argv)
         else:
-            args.algo, args.env = args.algo or DEFAULT_ALGO, args.env or DEFAULT_ENV
             run_training(args)
     except (UsageError, FlagError) as exc:
         parser.print_usage(sys.stderr)
