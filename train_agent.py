@@ -27,10 +27,24 @@ from pathlib import Path
 from typing import Any
 
 import ram_env
+from agents.cli_checks import (
+    FlagError,
+    check_data_dir,
+    check_run_dir,
+    check_sb3_hyperparams,
+    check_seed,
+    check_split_count,
+    read_run_config,
+)
 from agents.config import ReinforceConfig
 from agents.defaults import default_hyperparams, hyperparams_file
+from agents.divergence import TrainingDiverged
 
 ALGOS = ("reinforce", "ppo", "recurrent_ppo", "a2c")
+DEFAULT_ALGO, DEFAULT_ENV = "reinforce", "GlimpseMNIST-v0"
+# The flags --eval-only takes besides --checkpoint; the others train, and are refused with it.
+EVAL_FLAGS = ("algo", "env", "seed", "device", "data_dir", "n_glimpses", "start", "eval_only", "checkpoint",
+              "no_progress_bar")
 # The SB3 run settings when neither a flag nor the env id's hyperparameter file gives them.
 SB3_SETTINGS = {"n_timesteps": 1_000_000, "num_envs": 128, "grid_size": 7, "location_init_std": 0.25,
                 "eval_freq": 200_000}
@@ -74,10 +88,14 @@ def parse_bool(text: str) -> bool:
     return value
 
 
+class DivergenceError(Exception):
+    """Training produced a non-finite loss or weights: reported as one line and exit status 1."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--algo", default="reinforce", choices=ALGOS, help="learning algorithm")
-    parser.add_argument("--env", default="GlimpseMNIST-v0", choices=(*ram_env.ENV_IDS, *ram_env.GAME_IDS),
+    parser.add_argument("--algo", default=DEFAULT_ALGO, choices=ALGOS, help="learning algorithm")
+    parser.add_argument("--env", default=DEFAULT_ENV, choices=(*ram_env.ENV_IDS, *ram_env.GAME_IDS),
                         help="env id")
     parser.add_argument("-n", "--n-timesteps", type=int, default=None,
                         help="stop after this many env steps (glimpses); default: all --epochs")
@@ -138,8 +156,7 @@ def env_kwargs_of(args: argparse.Namespace) -> dict[str, Any]:
     """The env keyword overrides the flags ask for."""
     kwargs: dict[str, Any] = {}
     if args.data_dir is not None:
-        if not Path(args.data_dir).is_dir():
-            raise UsageError(f"--data-dir {args.data_dir}: no such folder (it must hold the four MNIST IDX files)")
+        check_data_dir(args.env, args.data_dir)
         kwargs["data_dir"] = str(Path(args.data_dir).resolve())
     if args.n_glimpses is not None:
         kwargs["n_glimpses"] = args.n_glimpses
@@ -192,12 +209,15 @@ def check_device(device: str) -> None:
         raise UsageError(f"--device {device}: CUDA is not available on this machine; use --device cpu")
 
 
-def evaluate_and_report(agent: Any, env_id: str, env_kwargs: dict[str, Any], out: Path | None) -> dict[str, Any]:
-    """Test error of ``agent`` on the whole test split; printed, and written to ``out`` if given."""
+def evaluate_and_report(
+    agent: Any, env_id: str, env_kwargs: dict[str, Any], out: Path | None, seed: int = 0
+) -> dict[str, Any]:
+    """Test error of ``agent`` on the whole test split (episode ``i`` seeded ``seed + i``); written to ``out``
+    if given."""
     import agents
 
     start = time.perf_counter()
-    result = agents.evaluate(agent, env_id, split="test", **env_kwargs)
+    result = agents.evaluate(agent, env_id, split="test", seed=seed, **env_kwargs)
     report = {
         "env_id": env_id,
         "split": "test",
@@ -212,16 +232,34 @@ def evaluate_and_report(agent: Any, env_id: str, env_kwargs: dict[str, Any], out
     return report
 
 
-def run_eval_only(args: argparse.Namespace) -> None:
+def run_eval_only(args: argparse.Namespace, argv: list[str] | None) -> None:
+    """Score ``--checkpoint`` on the test split with the evaluation flags of ``argv`` (parsed into ``args``)."""
     import agents
 
     if args.checkpoint is None:
         raise UsageError("--eval-only needs --checkpoint PATH (a file written by agent.save or a training run)")
+    defaults = vars(build_parser().parse_args([]))
+    training = [name for name, value in vars(args).items() if name not in EVAL_FLAGS and value != defaults[name]]
+    if training:
+        raise UsageError(f"--{training[0].replace('_', '-')} is for training; --eval-only takes --checkpoint and "
+                         "--data-dir, --n-glimpses, --start, --seed, --device")
     try:
         agent = agents.load(args.checkpoint, device=args.device)
     except (FileNotFoundError, ValueError) as exc:
         raise UsageError(f"--checkpoint: {exc}") from exc
-    report = evaluate_and_report(agent, agent.env_id, {**agent.env_kwargs, **env_kwargs_of(args)}, None)
+    explicit = build_parser()
+    explicit.set_defaults(env=None, algo=None)  # None unless given, whatever the defaults
+    given_args = explicit.parse_args(argv)
+    for flag, given, saved in (("--env", given_args.env, agent.env_id), ("--algo", given_args.algo, agent.algo)):
+        if given is not None and given != saved:
+            raise UsageError(f"{flag} {given}: {args.checkpoint} holds a {agent.algo} agent of {agent.env_id}; "
+                             f"leave out {flag} or give another --checkpoint")
+    args.env = agent.env_id
+    seed = args.seed or 0
+    report = evaluate_and_report(agent, agent.env_id, {**agent.env_kwargs, **env_kwargs_of(args)}, None, seed)
+    report["seed"] = seed
+    print(f"test error {report['error_percent']:.2f}% ({report['n_episodes'] - report['n_correct']:,} of "
+          f"{report['n_episodes']:,} episodes lost) on {agent.env_id}")
     print(json.dumps(report))
 
 
@@ -240,7 +278,7 @@ def check_flags_fit_algo(args: argparse.Namespace) -> None:
         if given:
             raise UsageError(f"--{given[0].replace('_', '-')} is a reinforce hyperparameter; for --algo {args.algo} "
                              f"use --hyperparams KEY=VALUE (SB3's keyword arguments)")
-        for name in ("num_envs", "grid_size", "eval_freq"):
+        for name in ("num_envs", "grid_size", "eval_freq", "eval_episodes"):
             if getattr(args, name) is not None and getattr(args, name) < (2 if name == "grid_size" else 1):
                 raise UsageError(f"--{name.replace('_', '-')} must be >= {2 if name == 'grid_size' else 1}")
         if args.location_init_std is not None and not args.location_init_std > 0:
@@ -283,26 +321,38 @@ def learn(agent: Any, args: argparse.Namespace, run_dir: Path) -> None:
         agent.learn(args.n_timesteps, callback=callback, progress_bar=progress_bar)
 
 
+def finished(agent: Any, n_timesteps: int | None) -> bool:
+    """Whether ``agent`` has trained as far as its run asks: ``-n`` env steps, or (REINFORCE) all its epochs."""
+    if n_timesteps is not None and agent.num_timesteps >= n_timesteps:
+        return True
+    return agent.algo == "reinforce" and agent.epoch >= agent.config.epochs
+
+
 def run_training(args: argparse.Namespace) -> None:
     import agents
+    from agents.checkpoints import remove_orphans
     from agents.pictures import save_glimpse_pictures
 
     check_flags_fit_algo(args)
+    env_kwargs_of(args)  # checks --data-dir before anything reads it
     seed = 0 if args.seed is None else args.seed
     run_dir = Path(args.run_dir or f"runs/{args.algo}_{args.env}_{seed}")
-    if run_dir.exists() and not run_dir.is_dir():
-        raise UsageError(f"--run-dir {run_dir} is a file, not a folder")
     latest, best_path = run_dir / "checkpoints" / "latest.pt", run_dir / "checkpoints" / "best.pt"
+    if args.resume and not latest.is_file():
+        raise UsageError(f"--resume: no checkpoint at {latest}; start the run without --resume")
+    check_run_dir(run_dir)
+    remove_orphans(run_dir / "checkpoints")
     if args.resume:
-        if not latest.is_file():
-            raise UsageError(f"--resume: no checkpoint at {latest}; start the run without --resume")
         defaults = build_parser().parse_args([])
         settings = ("seed", "num_envs", "grid_size", "location_init_std", "eval_freq", "eval_episodes", "hyperparams")
         config_given = {f.name for f in fields(ReinforceConfig) if getattr(args, f.name, None) is not None}
         if config_given or env_kwargs_of(args) or any(getattr(args, k) != getattr(defaults, k) for k in settings):
             raise UsageError("--resume continues with the run's own settings: give only --run-dir (and --device)")
-        agent = agents.load(latest, device=args.device)
-        saved = json.loads((run_dir / "config.json").read_text()) if (run_dir / "config.json").is_file() else {}
+        try:
+            agent = agents.load(latest, device=args.device)
+        except ValueError as exc:
+            raise UsageError(f"--resume: {exc}") from exc
+        saved = read_run_config(run_dir)
         if saved.get("algo", agent.algo) != args.algo:
             raise UsageError(f"--resume: {run_dir} holds a {saved.get('algo')} run; pass --algo {saved.get('algo')}")
         if args.n_timesteps is None:
@@ -312,18 +362,33 @@ def run_training(args: argparse.Namespace) -> None:
         if args.algo != "reinforce":
             args.n_timesteps = args.n_timesteps or SB3_SETTINGS["n_timesteps"]
             args.eval_freq = args.eval_freq or SB3_SETTINGS["eval_freq"]
-        print(f"resuming {run_dir} at {agent.num_timesteps} env steps")
+        if finished(agent, args.n_timesteps) and (run_dir / "test.json").is_file():
+            print(f"{run_dir} is finished ({agent.num_timesteps:,} env steps) and tested: --resume did nothing; "
+                  f"the test result is in {run_dir / 'test.json'}")
+            return
+        if finished(agent, args.n_timesteps):
+            print(f"{run_dir} finished training ({agent.num_timesteps:,} env steps) but was not tested: "
+                  "--resume tests it")
+        else:
+            print(f"resuming {run_dir} at {agent.num_timesteps} env steps")
     else:
         if latest.exists():
             raise UsageError(f"--run-dir {run_dir} already holds a run: add --resume, or choose another --run-dir")
         if args.algo != "reinforce":
             resolve_sb3_settings(args)
+            check_sb3_hyperparams(args.sb3_kwargs)
+            check_split_count("--eval-episodes", args.eval_episodes, args.env, "valid", args.data_dir)
+        check_split_count("--pictures", args.pictures, args.env, "test", args.data_dir)
         agent, config = new_agent(args, seed, run_dir)
-        run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "config.json").write_text(json.dumps(
             {"algo": args.algo, "env_id": args.env, "env_kwargs": agent.env_kwargs, "device": args.device,
              "seed": seed, "n_timesteps": args.n_timesteps, "config": config, "command": sys.argv}, indent=2) + "\n")
-    learn(agent, args, run_dir)
+    check_split_count("--pictures", args.pictures, agent.env_id, "test", agent.env_kwargs.get("data_dir"))
+    try:
+        learn(agent, args, run_dir)
+    except TrainingDiverged as exc:
+        kept = f"the last good checkpoint, {latest}, is kept" if latest.is_file() else "no checkpoint was written"
+        raise DivergenceError(f"training stopped at {agent.num_timesteps:,} env steps: {exc}; {kept}") from exc
     if not best_path.is_file():
         print("stopped before the first validation: no checkpoint to test")
         return
@@ -360,15 +425,22 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError(f"-n/--n-timesteps must be >= 1, got {args.n_timesteps}")
         if args.pictures < 0:
             raise UsageError(f"--pictures must be >= 0, got {args.pictures}")
+        if args.n_glimpses is not None and args.n_glimpses < 2:
+            raise UsageError(f"--n-glimpses must be >= 2 (the agents choose at least one location), "
+                             f"got {args.n_glimpses}")
+        check_seed(args.seed)
         check_device(args.device)
         if args.eval_only:
-            run_eval_only(args)
+            run_eval_only(args, argv)
         else:
             run_training(args)
-    except UsageError as exc:
+    except (UsageError, FlagError) as exc:
         parser.print_usage(sys.stderr)
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2
+    except DivergenceError as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

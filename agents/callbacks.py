@@ -67,7 +67,10 @@ class RunDirectoryCallback(TrainingCallback):
         from torch.utils.tensorboard import SummaryWriter
 
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        self._writer = SummaryWriter(str(self.tensorboard_dir), purge_step=agent.num_timesteps or None)
+        # A resumed run drops the events logged after its checkpoint, whose step is num_timesteps: those
+        # logged at that step (the checkpoint's epoch) stay.
+        purge_step = agent.num_timesteps + 1 if agent.num_timesteps else None
+        self._writer = SummaryWriter(str(self.tensorboard_dir), purge_step=purge_step)
         # A resumed run rewrites the metrics of the epochs it has, dropping any written after its checkpoint.
         with open(self.metrics, "w") as file:
             for record in agent.history:

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import tempfile
+import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
-__all__ = ["FORMAT", "atomic_save", "load", "portable_env_kwargs", "read_checkpoint"]
+__all__ = [
+    "ENVELOPE",
+    "FORMAT",
+    "TMP_SUFFIX",
+    "atomic_save",
+    "describe_file",
+    "load",
+    "portable_env_kwargs",
+    "read_checkpoint",
+    "remove_orphans",
+]
 
-FORMAT = "ram-env-agent/1"
+FORMAT = "ram-env-agent/1"  # the payload of a saved agent
+ENVELOPE = "ram-env-checksummed/1"  # the file: the payload's torch.save bytes and their SHA-256
+TMP_SUFFIX = ".tmp"  # atomic_save's temporary files: NAME.XXXX.tmp beside NAME
 
 
 def portable_env_kwargs(env_kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -19,15 +35,31 @@ def portable_env_kwargs(env_kwargs: dict[str, Any]) -> dict[str, Any]:
     return {key: str(value) if isinstance(value, Path) else value for key, value in env_kwargs.items()}
 
 
+def _envelope(payload: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` serialised by ``torch.save`` (as a uint8 tensor, stored verbatim), with the SHA-256 of
+    those bytes."""
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    data = buffer.getvalue()
+    return {
+        "format": ENVELOPE,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "payload": torch.frombuffer(bytearray(data), dtype=torch.uint8),
+    }
+
+
 def atomic_save(payload: dict[str, Any], path: str | Path) -> Path:
     """``torch.save`` ``payload`` to ``path`` atomically: a temporary file in the same folder, then
-    ``os.replace``, so a reader (or a run killed mid-write) never sees a half-written file."""
+    ``os.replace``, so a reader (or a run killed mid-write) never sees a half-written file. The file holds
+    the serialised payload with its SHA-256 (``ENVELOPE``), which ``read_checkpoint`` verifies. A failed
+    write removes its temporary file; one left by a killed process is removed by ``remove_orphans``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    envelope = _envelope(payload)
+    handle, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=TMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as file:
-            torch.save(payload, file)
+            torch.save(envelope, file)
             file.flush()
             os.fsync(file.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; a checkpoint is an ordinary file
@@ -38,22 +70,81 @@ def atomic_save(payload: dict[str, Any], path: str | Path) -> Path:
     return path
 
 
+def remove_orphans(folder: str | Path) -> list[Path]:
+    """Delete the temporary files that writes killed before their ``os.replace`` left in ``folder``
+    (``NAME.XXXX.tmp``, see ``atomic_save``); return them. Call it only when no other process is saving
+    into ``folder``: at the start of a run, or of its resumption."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    orphans = [tmp for tmp in folder.glob("*" + TMP_SUFFIX) if tmp.is_file()]
+    for tmp in orphans:
+        tmp.unlink(missing_ok=True)
+    return orphans
+
+
+def describe_file(path: Path) -> str:
+    """What the file at ``path`` looks like, in a few words, for an error saying it is not a saved agent."""
+    size = path.stat().st_size
+    with open(path, "rb") as file:
+        head = file.read(512)
+    if size == 0:
+        return "an empty file"
+    if head.startswith(b"PK\x03\x04"):
+        if not zipfile.is_zipfile(path):
+            return f"a truncated or damaged zip archive of {size:,} bytes (a damaged checkpoint?)"
+        with zipfile.ZipFile(path) as archive:
+            torch_file = any(name.endswith("data.pkl") for name in archive.namelist())
+        return "a PyTorch file that torch cannot read safely" if torch_file else "a zip archive, not a PyTorch file"
+    if head.startswith(b"\x1f\x8b"):
+        return "a gzip file (an MNIST-format .gz?)"
+    if head.startswith(b"\x80"):
+        return "a Python pickle, not a PyTorch checkpoint"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"{size:,} bytes of binary data, not a PyTorch file"
+    first_line = text.splitlines()[0][:60] if text.strip() else ""
+    return f"a text file beginning {first_line!r}"
+
+
 def read_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> dict[str, Any]:
-    """The payload of a saved agent, tensors on ``device``.
+    """The payload of a saved agent, tensors on ``device``, its checksum verified.
 
     Raises:
         FileNotFoundError: no file at ``path``.
-        ValueError: the file is not an agent saved by ``save``.
+        ValueError: the file is not an agent saved by ``save`` (the message says what it is), or its
+            checksum does not match (the file is damaged).
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no saved agent at {path}: give the path of a file written by agent.save()")
     try:
-        payload = torch.load(path, map_location=device, weights_only=True)
-    except Exception as exc:
-        raise ValueError(f"{path} is not a saved agent (torch.load failed: {exc})") from exc
+        with warnings.catch_warnings():  # torch's advice on odd pickles is not for our users
+            warnings.simplefilter("ignore")
+            payload = torch.load(path, map_location=device, weights_only=True)
+    except Exception:
+        raise ValueError(
+            f"{path} is not a saved agent: it is {describe_file(path)}; give a file written by agent.save() or a "
+            "training run (RUN_DIR/checkpoints/best.pt)"
+        ) from None
+    if isinstance(payload, dict) and payload.get("format") == ENVELOPE:
+        stored = payload.get("payload")
+        data = stored.cpu().numpy().tobytes() if isinstance(stored, torch.Tensor) else b""
+        if hashlib.sha256(data).hexdigest() != payload.get("sha256"):
+            raise ValueError(
+                f"{path} is damaged: its checksum does not match its contents; use another checkpoint (a run "
+                "keeps checkpoints/latest.pt and best.pt)"
+            )
+        payload = torch.load(io.BytesIO(data), map_location=device, weights_only=True)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a saved agent: expected a file written by agent.save() ({FORMAT})")
+        what = type(payload).__name__
+        if isinstance(payload, dict):
+            what = f"a dict with keys {sorted(map(str, payload))[:6]}"
+        raise ValueError(
+            f"{path} is not a saved agent: it is a PyTorch file holding {what}; expected a file written by "
+            f"agent.save() ({FORMAT})"
+        )
     return payload
 
 
@@ -61,7 +152,11 @@ def load(path: str | Path, device: str = "cpu") -> Any:
     """Load an agent saved with ``agent.save(path)``, whatever its algorithm, onto ``device``.
 
     Training checkpoints load too: the agent comes back with its optimizer and progress, ready to
-    continue ``learn``.
+    continue ``learn``. Files written before checksums were stored load unverified.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        ValueError: not a saved agent, a damaged one, or one lacking a field (the message names the file).
     """
     from agents.reinforce import ReinforceRAM
     from agents.sb3_agent import SB3_ALGOS, SB3Agent
@@ -70,4 +165,9 @@ def load(path: str | Path, device: str = "cpu") -> Any:
     algorithms = {ReinforceRAM.algo: ReinforceRAM, **{algo: SB3Agent for algo in SB3_ALGOS}}
     if payload.get("algo") not in algorithms:
         raise ValueError(f"{path} holds an agent of algorithm {payload.get('algo')!r}, not one of {list(algorithms)}")
-    return algorithms[payload["algo"]].from_payload(payload, device)
+    try:
+        return algorithms[payload["algo"]].from_payload(payload, device)
+    except KeyError as exc:
+        raise ValueError(
+            f"{path} is an incomplete saved agent: it lacks the field {exc.args[0]!r}; save the agent again"
+        ) from None

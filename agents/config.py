@@ -6,6 +6,7 @@ The defaults are the GlimpseMNIST-v0 configuration (its measured figures: README
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 from agents.networks import CORES
@@ -105,6 +106,11 @@ class ReinforceConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        for name in ("location_std", "location_std_final", "max_grad_norm", "learning_rate", "warmup_epochs",
+                     "weight_decay", "entropy_coef", "gae_lambda"):
+            value = getattr(self, name)
+            if isinstance(value, (int, float)) and not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
         for name in ("location_std", "learning_rate"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")

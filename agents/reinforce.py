@@ -29,6 +29,7 @@ import ram_env  # noqa: F401  (registers the env ids)
 from agents.callbacks import TrainingCallback
 from agents.checkpoints import FORMAT, atomic_save, portable_env_kwargs
 from agents.config import ReinforceConfig
+from agents.divergence import check_finite
 from agents.evaluation import evaluate, split_arguments, split_size
 from agents.networks import RecurrentAttentionModel
 
@@ -418,7 +419,8 @@ class ReinforceRAM:
         clipped to ``max_grad_norm`` if that is > 0).
 
         ``obs`` holds the episodes' first glimpses; returns the next episodes' first glimpses (same-step
-        autoreset) and the update's figures, ``grad_norm`` (before clipping) among them.
+        autoreset) and the update's figures, ``grad_norm`` (before clipping) among them. Raises
+        ``agents.divergence.TrainingDiverged`` if the loss or the updated weights are not finite.
         """
         cfg = self.config
         episodes = self.rollout(envs, obs, generator)
@@ -430,6 +432,7 @@ class ReinforceRAM:
         )
         self.optimizer.step()
         figures = {key: value.item() for key, value in losses.items()}
+        check_finite(figures["loss"], self.model, self.config.learning_rate)
         figures["reward"] = episodes.reward.mean().item()
         figures["train_error"] = 1.0 - figures["reward"]
         return episodes.next_obs, figures

@@ -22,6 +22,7 @@ from gymnasium.vector.utils import batch_space
 from ram_env import counter_rng
 from ram_env.rendering import HumanWindow, draw_glimpses
 from ram_env.retina import Retina, locations_to_pixels
+from ram_env.validation import check_location, check_options, check_seed
 
 __all__ = ["BatchedEnv", "BatchedVectorEnv", "Episodes", "check_int", "validate_action"]
 
@@ -39,8 +40,9 @@ def validate_action(action: Any, batch: tuple[int, ...], key: str, n: int) -> tu
         ``(location, choice)``: ``batch + (2,)`` float64 clipped to [-1, 1], and ``batch`` int64.
 
     Raises:
-        ValueError: not a mapping with "location" and ``key``, a wrongly shaped field, a location with NaN
-            or inf, or a choice that is not an integer in ``[0, n)``; the message names the field.
+        ValueError: not a mapping with exactly the keys "location" and ``key``, a wrongly shaped field, a
+            location that is not finite real numbers (``ram_env.validation.check_location``), or a choice
+            that is not an integer in ``[0, n)``; the message names the field.
     """
     if not isinstance(action, Mapping) or "location" not in action or key not in action:
         got = f" with keys {list(action)}" if isinstance(action, Mapping) else ""
@@ -48,14 +50,12 @@ def validate_action(action: Any, batch: tuple[int, ...], key: str, n: int) -> tu
             f"action must be a dict with keys 'location' (x, y in [-1, 1]) and {key!r} (an integer in [0, {n})), "
             f"got {type(action).__name__}{got}"
         )
-    try:
-        location = np.asarray(action["location"], dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"action['location'] must be numbers (x, y), got {action['location']!r}") from exc
+    extra = sorted(map(str, set(action) - {"location", key}))
+    if extra:
+        raise ValueError(f"action has unknown keys {extra}: it takes only 'location' and {key!r}")
+    location = check_location(action["location"])
     if location.shape != batch + (2,):
         raise ValueError(f"action['location'] must have shape {batch + (2,)}, got {location.shape}")
-    if not np.isfinite(location).all():
-        raise ValueError(f"action['location'] must be finite, got NaN or inf in {location.tolist()}")
     choice = np.asarray(action[key])
     if choice.shape != batch:
         raise ValueError(f"action[{key!r}] must have shape {batch}, got {choice.shape}")
@@ -228,11 +228,12 @@ class BatchedEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict, dict]:
         """Start an episode (see the task's docstring for ``options``)."""
-        super().reset(seed=seed)
+        seeds = check_seed(seed)
+        super().reset(seed=None if seeds is None else int(seeds))
         episodes = self._episodes
-        checked = episodes.check_options(options or {}, 1)
-        if seed is not None:
-            episodes.seed(np.array([seed]))
+        checked = episodes.check_options(check_options(options), 1)
+        if seeds is not None:
+            episodes.seed(seeds[None])
         elif not self._started:
             episodes.seed(self.np_random.integers(0, 2**63 - 1, size=1))
         glimpse, location = episodes.reset(None, checked)
@@ -327,18 +328,21 @@ class BatchedVectorEnv(VectorEnv):
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """Start new episodes in every env, or in those of ``options["reset_mask"]``."""
         n, episodes = self.num_envs, self._episodes
-        seeds = None if seed is None else np.asarray(seed, dtype=np.int64)
-        if seeds is not None and seeds.shape not in ((), (n,)):
-            raise ValueError(f"seed must be an int or {n} ints, got {seed!r}")
+        seeds = check_seed(seed, n)
         super().reset(seed=None if seeds is None else int(seeds.reshape(-1)[0]))
-        options = dict(options or {})
+        options = check_options(options)
         mask = self._check_reset_mask(options)
         options.pop("reset_mask", None)
         checked = episodes.check_options(options, n)
         ids = None if mask is None or mask.all() else np.flatnonzero(mask)
         episodes.check_groups(ids)
-        if seeds is not None:
-            seeds = seeds + np.arange(n) if seeds.ndim == 0 else seeds
+        if ids is not None and not self._started:
+            raise ValueError(
+                "options['reset_mask'] resets only some envs, but none has started yet: call reset() without "
+                "reset_mask first"
+            )
+        if seeds is not None:  # one seed s: env i gets s + i (modulo 2**64)
+            seeds = seeds + np.arange(n, dtype=np.uint64) if seeds.ndim == 0 else seeds
             episodes.seed(seeds if ids is None else seeds[ids], ids)
         elif not self._started:
             episodes.seed(self.np_random.integers(0, 2**63 - 1, size=n))

@@ -7,6 +7,7 @@ Splits follow the paper's protocol: ``train`` is the first 55,000 images of the 
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -15,7 +16,16 @@ import numpy as np
 
 from ram_env.idx import IDXFormatError, read_idx
 
-__all__ = ["SPLITS", "Dataset", "Split", "MNIST_FILES", "VALID_SIZE", "load_dataset", "shipped_mnist_dir"]
+__all__ = [
+    "SPLITS",
+    "Dataset",
+    "Split",
+    "MNIST_FILES",
+    "VALID_SIZE",
+    "load_dataset",
+    "missing_files",
+    "shipped_mnist_dir",
+]
 
 SPLITS = ("train", "valid", "test")
 VALID_SIZE = 5000
@@ -71,6 +81,12 @@ def shipped_mnist_dir() -> Path:
     return Path(str(resources.files("ram_env") / "data" / "mnist"))
 
 
+def missing_files(folder: str | Path) -> list[str]:
+    """The names (without ``.gz``) of the four MNIST-format files that ``folder`` lacks, raw or gzipped."""
+    folder = Path(folder)
+    return [stem for stem in MNIST_FILES.values() if not any((folder / n).is_file() for n in (stem + ".gz", stem))]
+
+
 def _find(folder: Path, stem: str) -> Path:
     for name in (stem + ".gz", stem):
         if (folder / name).is_file():
@@ -118,6 +134,8 @@ def _load(folder: Path) -> Dataset:
             f"{folder}: {len(train_labels)} training images; more than {VALID_SIZE} are needed (the last "
             f"{VALID_SIZE} form the valid split)"
         )
+    if len(test_labels) == 0:
+        raise IDXFormatError(f"{folder}: the test files hold no images; the test split needs at least one")
     n_train = len(train_labels) - VALID_SIZE
     return Dataset(
         train=Split(train_images[:n_train], _readonly(train_labels[:n_train])),
@@ -138,8 +156,15 @@ def load_dataset(data_dir: str | Path | None = None) -> Dataset:
 
     Raises:
         FileNotFoundError: the folder or one of the files is missing (the message lists the names).
-        IDXFormatError: a file is corrupt, truncated, or images and labels disagree in count.
+        IDXFormatError: a file is corrupt, truncated, images and labels disagree in count, or a split
+            would be empty.
+        ValueError: ``data_dir`` is not a path.
     """
+    if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
+        raise ValueError(
+            f"data_dir must be a folder path (str or pathlib.Path) or None, got {type(data_dir).__name__} "
+            f"{data_dir!r}"
+        )
     folder = shipped_mnist_dir() if data_dir is None else Path(data_dir).expanduser()
     if not folder.is_dir():
         raise FileNotFoundError(

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-__all__ = ["Retina", "glimpse", "locations_to_pixels", "retina_pad"]
+__all__ = ["Retina", "glimpse", "locations_to_pixels", "max_scales", "retina_pad"]
 
 _PIXEL_VALUES = np.arange(256, dtype=np.float32) / np.float32(255)
 _INT32_MAX = np.iinfo(np.int32).max
@@ -30,6 +30,16 @@ _INT32_MAX = np.iinfo(np.int32).max
 def retina_pad(size: int) -> int:
     """Zero border (pixels) a canvas needs for scale-0 patches of side ``size`` anywhere in [-1, 1]."""
     return (size + 1) // 2
+
+
+def max_scales(height: int, width: int, size: int) -> int:
+    """The most scales a retina of patch side ``size`` can use on a ``height x width`` canvas: up to the
+    first scale whose patch (``size * 2**i`` pixels) is at least twice the canvas's larger side, so that
+    it covers the whole canvas wherever it is centred; a coarser scale would only shrink the same view."""
+    scales = 1
+    while size * 2 ** (scales - 1) < 2 * max(height, width):
+        scales += 1
+    return scales
 
 
 def locations_to_pixels(locations: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -59,7 +69,10 @@ class Retina:
         n: number of canvases.
         height, width: canvas size in pixels.
         size: ``g``, the side of each output patch in pixels.
-        n_scales: ``k``, the number of scales.
+        n_scales: ``k``, the number of scales, at most ``max_scales(height, width, size)``.
+
+    Raises:
+        ValueError: more scales than the canvas can use (the message gives the limit).
 
     Attributes:
         canvases: ``(n, height + 2 pad, width + 2 pad)`` uint8, the canvases inside their zero border.
@@ -67,6 +80,12 @@ class Retina:
     """
 
     def __init__(self, n: int, height: int, width: int, size: int, n_scales: int) -> None:
+        if n_scales > max_scales(height, width, size):
+            raise ValueError(
+                f"n_scales {n_scales} is more than a {height}x{width} canvas can use with glimpse_size {size}: "
+                f"scale {max_scales(height, width, size) - 1} already covers the whole canvas from any location; "
+                f"use n_scales <= {max_scales(height, width, size)}"
+            )
         self.size, self.n_scales, self.height, self.width = size, n_scales, height, width
         self.pad = retina_pad(size)
         hp, wp = height + 2 * self.pad, width + 2 * self.pad

@@ -89,7 +89,7 @@ def test_observation_is_the_glimpse_at_the_chosen_location() -> None:
         ({"location": [np.nan, 0.0], "label": 0}, r"action\['location'\] must be finite"),
         ({"location": [0.0, np.inf], "label": 0}, r"action\['location'\] must be finite"),
         ({"location": [0.0, 0.0, 0.0], "label": 0}, r"action\['location'\] must have shape \(2,\)"),
-        ({"location": "centre", "label": 0}, r"action\['location'\] must be numbers"),
+        ({"location": "centre", "label": 0}, r"action\['location'\] must be real numbers"),
         ({"location": [0.0, 0.0], "label": 10}, r"action\[.label.\] must be an integer in \[0, 10\)"),
         ({"location": [0.0, 0.0], "label": -1}, r"action\[.label.\] must be an integer in"),
         ({"location": [0.0, 0.0], "label": 2.5}, r"action\[.label.\] must be an integer in"),
