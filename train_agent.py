@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import sys
 import time
 from dataclasses import asdict, fields
@@ -38,6 +39,7 @@ from agents.cli_checks import (
 )
 from agents.config import ReinforceConfig
 from agents.defaults import default_hyperparams, hyperparams_file
+from agents.distributed import Distributed, DistributedSetupError
 from agents.divergence import TrainingDiverged
 
 ALGOS = ("reinforce", "ppo", "recurrent_ppo", "a2c")
@@ -210,14 +212,19 @@ def check_device(device: str) -> None:
 
 
 def evaluate_and_report(
-    agent: Any, env_id: str, env_kwargs: dict[str, Any], out: Path | None, seed: int = 0
+    agent: Any,
+    env_id: str,
+    env_kwargs: dict[str, Any],
+    out: Path | None,
+    seed: int = 0,
+    distributed: Distributed | None = None,
 ) -> dict[str, Any]:
-    """Test error of ``agent`` on the whole test split (episode ``i`` seeded ``seed + i``); written to ``out``
-    if given."""
-    import agents
+    """Test error of ``agent`` on the whole test split (episode ``i`` seeded ``seed + i``; with
+    ``distributed``, each worker scores its block); written to ``out`` if given."""
+    from agents.distributed import evaluate_sharded
 
     start = time.perf_counter()
-    result = agents.evaluate(agent, env_id, split="test", seed=seed, **env_kwargs)
+    result = evaluate_sharded(agent, env_id, "test", distributed, seed=seed, **env_kwargs)
     report = {
         "env_id": env_id,
         "split": "test",
@@ -307,15 +314,15 @@ def new_agent(args: argparse.Namespace, seed: int, run_dir: Path) -> tuple[Any, 
                    "eval_episodes": args.eval_episodes, **agent.hyperparams}
 
 
-def learn(agent: Any, args: argparse.Namespace, run_dir: Path) -> None:
-    """Train ``agent`` to ``-n`` env steps, keeping the run directory up to date."""
+def learn(agent: Any, args: argparse.Namespace, run_dir: Path, main_rank: bool = True) -> None:
+    """Train ``agent`` to ``-n`` env steps, keeping the run directory up to date (on the main rank)."""
     import agents
     from agents.sb3_training import SB3RunDirectoryCallback
 
     progress_bar = not args.no_progress_bar
     if args.algo == "reinforce":
-        agent.learn(args.n_timesteps, callback=agents.RunDirectoryCallback(run_dir, args.tensorboard_log),
-                    progress_bar=progress_bar)
+        callback = agents.RunDirectoryCallback(run_dir, args.tensorboard_log) if main_rank else None
+        agent.learn(args.n_timesteps, callback=callback, progress_bar=progress_bar)
     else:
         callback = SB3RunDirectoryCallback(agent, run_dir, args.eval_freq, args.eval_episodes, agent.history)
         agent.learn(args.n_timesteps, callback=callback, progress_bar=progress_bar)
@@ -328,11 +335,38 @@ def finished(agent: Any, n_timesteps: int | None) -> bool:
     return agent.algo == "reinforce" and agent.epoch >= agent.config.epochs
 
 
-def run_training(args: argparse.Namespace) -> None:
+def start_distributed(args: argparse.Namespace) -> Distributed | None:
+    """Join the other workers when ``torchrun`` started this process (None otherwise). Rank 0 alone writes
+    the run directory and prints; ``--device cuda`` becomes this worker's GPU. A restart by torchrun
+    (``--max-restarts``) continues from the run's latest checkpoint."""
+    distributed = Distributed.from_environment()
+    if distributed is None:
+        return None
+    if args.algo != "reinforce" or args.eval_only:
+        raise UsageError("torchrun runs --algo reinforce training only; start other runs with python train_agent.py")
+    args.device = distributed.device(args.device)
+    check_device(args.device)
+    distributed.start(args.device)
+    if not distributed.is_main:
+        sys.stdout = open(os.devnull, "w")  # rank 0 prints for all
+        args.no_progress_bar = True
+    if int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0:
+        seed = 0 if args.seed is None else args.seed
+        run_dir = Path(args.run_dir or f"runs/{args.algo}_{args.env}_{seed}")
+        if (run_dir / "checkpoints" / "latest.pt").is_file() and not args.resume:
+            print(f"torchrun restarted the workers: resuming {run_dir} from its latest checkpoint")
+            args.run_dir, args.resume = str(run_dir), True
+            for name in ("seed", "data_dir", "n_glimpses", "start", *ReinforceConfig.field_names()):
+                setattr(args, name, None)  # the run's own settings come from its checkpoint, as --resume asks
+    return distributed
+
+
+def run_training(args: argparse.Namespace, distributed: Distributed | None = None) -> None:
     import agents
     from agents.checkpoints import remove_orphans
     from agents.pictures import save_glimpse_pictures
 
+    main_rank = distributed is None or distributed.is_main
     check_flags_fit_algo(args)
     env_kwargs_of(args)  # checks --data-dir before anything reads it
     seed = 0 if args.seed is None else args.seed
@@ -341,7 +375,8 @@ def run_training(args: argparse.Namespace) -> None:
     if args.resume and not latest.is_file():
         raise UsageError(f"--resume: no checkpoint at {latest}; start the run without --resume")
     check_run_dir(run_dir)
-    remove_orphans(run_dir / "checkpoints")
+    if main_rank:
+        remove_orphans(run_dir / "checkpoints")
     if args.resume:
         defaults = build_parser().parse_args([])
         settings = ("seed", "num_envs", "grid_size", "location_init_std", "eval_freq", "eval_episodes", "hyperparams")
@@ -380,22 +415,32 @@ def run_training(args: argparse.Namespace) -> None:
             check_split_count("--eval-episodes", args.eval_episodes, args.env, "valid", args.data_dir)
         check_split_count("--pictures", args.pictures, args.env, "test", args.data_dir)
         agent, config = new_agent(args, seed, run_dir)
-        (run_dir / "config.json").write_text(json.dumps(
-            {"algo": args.algo, "env_id": args.env, "env_kwargs": agent.env_kwargs, "device": args.device,
-             "seed": seed, "n_timesteps": args.n_timesteps, "config": config, "command": sys.argv}, indent=2) + "\n")
+        if main_rank:
+            (run_dir / "config.json").write_text(json.dumps(
+                {"algo": args.algo, "env_id": args.env, "env_kwargs": agent.env_kwargs, "device": args.device,
+                 "seed": seed, "n_timesteps": args.n_timesteps, "config": config, "command": sys.argv,
+                 "world_size": 1 if distributed is None else distributed.world_size}, indent=2) + "\n")
     check_split_count("--pictures", args.pictures, agent.env_id, "test", agent.env_kwargs.get("data_dir"))
+    if distributed is not None:
+        distributed.shard(agent.config.batch_size, "images per update (--batch-size)")
+        agent.distributed = distributed
     try:
-        learn(agent, args, run_dir)
+        learn(agent, args, run_dir, main_rank)
     except TrainingDiverged as exc:
         kept = f"the last good checkpoint, {latest}, is kept" if latest.is_file() else "no checkpoint was written"
         raise DivergenceError(f"training stopped at {agent.num_timesteps:,} env steps: {exc}; {kept}") from exc
+    if distributed is not None:
+        distributed.barrier()  # rank 0 has written its last checkpoints
     if not best_path.is_file():
         print("stopped before the first validation: no checkpoint to test")
         return
     best = agents.load(best_path, device=args.device)
-    report = evaluate_and_report(best, agent.env_id, agent.env_kwargs, None)
-    final = evaluate_and_report(agent, agent.env_id, agent.env_kwargs, None)
-    random_locations = evaluate_and_report(agents.RandomLocations(best), agent.env_id, agent.env_kwargs, None)
+    report = evaluate_and_report(best, agent.env_id, agent.env_kwargs, None, distributed=distributed)
+    final = evaluate_and_report(agent, agent.env_id, agent.env_kwargs, None, distributed=distributed)
+    random_locations = evaluate_and_report(agents.RandomLocations(best), agent.env_id, agent.env_kwargs, None,
+                                           distributed=distributed)
+    if not main_rank:
+        return
     best_record = min(agent.history, key=lambda r: r["valid_error"])
     report.update(
         algo=args.algo,
@@ -430,11 +475,16 @@ def main(argv: list[str] | None = None) -> int:
                              f"got {args.n_glimpses}")
         check_seed(args.seed)
         check_device(args.device)
-        if args.eval_only:
-            run_eval_only(args, argv)
-        else:
-            run_training(args)
-    except (UsageError, FlagError) as exc:
+        distributed = start_distributed(args)
+        try:
+            if args.eval_only:
+                run_eval_only(args, argv)
+            else:
+                run_training(args, distributed)
+        finally:
+            if distributed is not None:
+                distributed.stop()
+    except (UsageError, FlagError, DistributedSetupError) as exc:
         parser.print_usage(sys.stderr)
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2

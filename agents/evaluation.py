@@ -79,9 +79,10 @@ def evaluate(
     deterministic: bool = True,
     seed: int = 0,
     batch_size: int = 1000,
+    first: int = 0,
     **env_kwargs: Any,
 ) -> dict[str, Any]:
-    """Play one episode on each of the first ``n_episodes`` images of ``split`` (all when None).
+    """Play one episode on each of ``n_episodes`` images of ``split`` from image ``first`` (all when None).
 
     Image ``i`` is shown with ``reset(seed=seed + i, options={"image_index": i})``, so its first glimpse
     location (``start="random"``) is the same for every agent and every batch size; an agent with a
@@ -94,10 +95,11 @@ def evaluate(
         env_id: a registered id; ``env_kwargs`` (``n_glimpses``, ``start``, ``data_dir``, ...) go to
             ``gym.make_vec``.
         split: "train", "valid" or "test".
-        n_episodes: number of images (from index 0), or None for the whole split.
+        n_episodes: number of images (from index ``first``), or None for the rest of the split.
         deterministic: passed to ``predict`` (the policy's mean location rather than a sample).
         seed: the first image's seed.
         batch_size: episodes run side by side.
+        first: the first image (or game) index; the episodes are the ones a whole-split call plays there.
 
     Returns:
         ``{"error": float (fraction of episodes lost, in [0, 1]), "n_episodes": int, "n_correct": int
@@ -106,6 +108,9 @@ def evaluate(
     """
     game = env_id in ram_env.GAME_IDS
     n_available = split_size(env_id, split, env_kwargs.get("data_dir"))
+    if isinstance(first, bool) or not isinstance(first, (int, np.integer)) or not 0 <= first < n_available:
+        raise ValueError(f"first must be an integer in [0, {n_available}) for split {split!r}, got {first!r}")
+    n_available -= first
     if n_episodes is None:
         n_episodes = n_available
     if (
@@ -113,14 +118,17 @@ def evaluate(
         or not isinstance(n_episodes, (int, np.integer))
         or not 0 < n_episodes <= n_available
     ):
-        raise ValueError(f"n_episodes must be an integer in [1, {n_available}] for split {split!r}, got {n_episodes!r}")
+        raise ValueError(
+            f"n_episodes must be an integer in [1, {n_available}] for split {split!r} from image {first}, "
+            f"got {n_episodes!r}"
+        )
     width = min(batch_size, n_episodes)
     envs = gym.make_vec(env_id, num_envs=width, **split_arguments(env_id, split), **env_kwargs)
     won = np.zeros(n_episodes, dtype=bool)
     predictions = np.zeros(n_episodes, dtype=np.int64)
     labels = np.zeros(n_episodes, dtype=np.int64)
     for start in range(0, n_episodes, width):
-        index = np.minimum(np.arange(start, start + width), n_episodes - 1)  # the last batch repeats its end
+        index = first + np.minimum(np.arange(start, start + width), n_episodes - 1)  # the last batch repeats its end
         obs, _ = envs.reset(**reset_arguments(env_id, split, seed, index, first_location_of(agent)))
         state, episode_start, done = None, np.ones(width, dtype=bool), False
         while not done:

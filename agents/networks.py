@@ -125,9 +125,20 @@ class LocationNetwork(nn.Module):
         """The policy mean, ``(n, 2)`` in (-1, 1), from ``hidden`` ``(n, in_features)``."""
         return torch.tanh(self.fc(hidden))
 
-    def sample(self, mean: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """A location drawn from the policy, ``(n, 2)``, outside the autograd graph."""
-        noise = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+    def sample(
+        self, mean: torch.Tensor, generator: torch.Generator | None = None, rows: tuple[int, int] | None = None
+    ) -> torch.Tensor:
+        """A location drawn from the policy, ``(n, 2)``, outside the autograd graph.
+
+        ``rows=(first, total)``: the noise is drawn for ``total`` rows and rows ``first .. first + n - 1`` are
+        used, as the ``n`` rows of a ``total``-row batch would get them (a distributed worker's shard).
+        """
+        if rows is None:
+            noise = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+        else:
+            first, total = rows
+            noise = torch.randn((total, 2), generator=generator, device=mean.device, dtype=mean.dtype)
+            noise = noise[first : first + len(mean)]
         return mean.detach() + self.std * noise
 
     def log_prob(self, mean: torch.Tensor, location: torch.Tensor) -> torch.Tensor:

@@ -29,8 +29,9 @@ import ram_env  # noqa: F401  (registers the env ids)
 from agents.callbacks import TrainingCallback
 from agents.checkpoints import FORMAT, atomic_save, portable_env_kwargs
 from agents.config import ReinforceConfig
+from agents.distributed import Distributed, RolloutLoss, evaluate_sharded
 from agents.divergence import check_finite
-from agents.evaluation import evaluate, split_arguments, split_size
+from agents.evaluation import split_arguments, split_size
 from agents.networks import RecurrentAttentionModel
 
 __all__ = ["Episodes", "ReinforceRAM", "advantages", "epoch_seeds", "hybrid_loss", "leave_one_out_mean"]
@@ -219,6 +220,10 @@ class ReinforceRAM:
             self.optimizer = torch.optim.AdamW(
                 self.model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay, foreach=True
             )
+        self.distributed: Distributed | None = None
+        self._ddp: torch.nn.parallel.DistributedDataParallel | None = None
+        self._noise_rows: tuple[int, int] | None = None  # (first, total): a worker's rows of the location noise
+        self._move_generator: torch.Generator | None = None  # a worker's own stream of game moves
         self.num_timesteps = 0
         self.epoch = 0
         self.train_seconds = 0.0
@@ -287,7 +292,12 @@ class ReinforceRAM:
         return tuple(tensors) if self.config.core == "lstm" else tensors[0]
 
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(array).to(self.device)
+        """An env array on the model's device: shared memory on the CPU; to a GPU through pinned memory,
+        without blocking (the env stays on the CPU)."""
+        tensor = torch.from_numpy(array)
+        if self.device.type != "cuda":
+            return tensor
+        return tensor.pin_memory().to(self.device, non_blocking=True)
 
     # --------------------------------------------------------------------------------------- training
 
@@ -343,21 +353,27 @@ class ReinforceRAM:
                 None: the whole ``config.epochs``. The learning-rate schedule always spans ``config.epochs``.
             callback: told about training figures and each finished epoch (``TrainingCallback``).
             progress_bar: show a tqdm bar with the current figures.
+
+        With ``distributed`` set (``agents.distributed``), this process plays its shard of every update's
+        episodes and validates its block of the split; the figures are the workers' means and sums.
         """
         cfg, callback = self.config, callback or TrainingCallback()
         n_envs = self.episodes_per_update
         per_epoch = self.timesteps_per_epoch()
         updates_per_epoch = per_epoch // (n_envs * self.n_glimpses)
         end = cfg.epochs * per_epoch if total_timesteps is None else min(total_timesteps, cfg.epochs * per_epoch)
-        envs = gym.make_vec(self.env_id, num_envs=n_envs, group_size=cfg.rollouts_per_image,
+        shard = self._start_distributed()
+        envs = gym.make_vec(self.env_id, num_envs=shard.stop - shard.start, group_size=cfg.rollouts_per_image,
                             **split_arguments(self.env_id, "train"), **self.env_kwargs)
         generator = torch.Generator(device=self.device)
         bar = tqdm(total=end, initial=self.num_timesteps, disable=not progress_bar, unit="glimpse", unit_scale=True)
         callback.on_training_start(self)
         while self.num_timesteps < end:
             env_seeds, noise_seed = epoch_seeds(cfg.seed, self.epoch, n_envs)
-            obs, _ = envs.reset(seed=env_seeds)
+            obs, _ = envs.reset(seed=env_seeds[shard])
             generator.manual_seed(noise_seed)
+            if self._move_generator is not None:
+                self._move_generator.manual_seed(epoch_seeds(noise_seed, self.distributed.rank, 0)[1])
             sums: dict[str, float] = {}
             epoch_start, updates = time.perf_counter(), 0
             for update in range(updates_per_epoch):
@@ -392,7 +408,7 @@ class ReinforceRAM:
                 break
             update_seconds = time.perf_counter() - epoch_start
             self.epoch += 1
-            valid = evaluate(self, self.env_id, split="valid", **self.env_kwargs)
+            valid = evaluate_sharded(self, self.env_id, "valid", self.distributed, **self.env_kwargs)
             self.train_seconds += time.perf_counter() - epoch_start  # wall time, validation included
             record = {key: value / updates for key, value in sums.items()}
             record.update(
@@ -410,7 +426,26 @@ class ReinforceRAM:
             callback.on_epoch_end(self, record)
         bar.close()
         envs.close()
+        self._ddp = self._noise_rows = self._move_generator = None
         return self
+
+    def _start_distributed(self) -> slice:
+        """This process's rows of every update's episodes: all of them, or (distributed) its shard, with the
+        model wrapped in ``DistributedDataParallel`` for the updates."""
+        n_envs = self.episodes_per_update
+        if self.distributed is None:
+            return slice(0, n_envs)
+        images = self.distributed.shard(self.config.batch_size, "images per update (--batch-size)")
+        m = self.config.rollouts_per_image
+        shard = slice(images.start * m, images.stop * m)
+        self._noise_rows = (shard.start, n_envs)
+        self._move_generator = torch.Generator(device=self.device)
+        self._ddp = torch.nn.parallel.DistributedDataParallel(
+            RolloutLoss(self),
+            device_ids=[self.device] if self.device.type == "cuda" else None,
+            find_unused_parameters=self.config.baseline == "leave_one_out",  # the baseline network is idle then
+        )
+        return shard
 
     def train_step(
         self, envs: gym.vector.VectorEnv, obs: dict[str, np.ndarray], generator: torch.Generator
@@ -423,8 +458,7 @@ class ReinforceRAM:
         ``agents.divergence.TrainingDiverged`` if the loss or the updated weights are not finite.
         """
         cfg = self.config
-        episodes = self.rollout(envs, obs, generator)
-        losses = hybrid_loss(episodes, cfg.entropy_coef, cfg.gae_lambda, cfg.baseline, cfg.rollouts_per_image)
+        episodes, losses = (self._ddp or self.episodes_and_losses)(envs, obs, generator)
         self.optimizer.zero_grad(set_to_none=True)
         losses["loss"].backward()
         losses["grad_norm"] = torch.nn.utils.clip_grad_norm_(
@@ -435,7 +469,17 @@ class ReinforceRAM:
         check_finite(figures["loss"], self.model, self.config.learning_rate)
         figures["reward"] = episodes.reward.mean().item()
         figures["train_error"] = 1.0 - figures["reward"]
+        if self.distributed is not None:
+            figures = self.distributed.mean(figures)
         return episodes.next_obs, figures
+
+    def episodes_and_losses(
+        self, envs: gym.vector.VectorEnv, obs: dict[str, np.ndarray], generator: torch.Generator
+    ) -> tuple[Episodes, dict[str, torch.Tensor]]:
+        """One update's episodes (``rollout``) and their ``hybrid_loss``."""
+        cfg = self.config
+        episodes = self.rollout(envs, obs, generator)
+        return episodes, hybrid_loss(episodes, cfg.entropy_coef, cfg.gae_lambda, cfg.baseline, cfg.rollouts_per_image)
 
     def rollout(
         self, envs: gym.vector.VectorEnv, obs: dict[str, np.ndarray], generator: torch.Generator | None = None
@@ -448,7 +492,7 @@ class ReinforceRAM:
         start_log_prob = None
         if model.start is not None:
             start_mean = model.start_mean(n)
-            start = model.location.sample(start_mean, generator)
+            start = model.location.sample(start_mean, generator, self._noise_rows)
             start_log_prob = model.location.log_prob(start_mean, start)
             obs, _ = envs.reset(options={"location": start.clamp(-1.0, 1.0).cpu().numpy()})
         no_choice = torch.zeros(n, dtype=torch.int64)
@@ -459,14 +503,14 @@ class ReinforceRAM:
             log_prob = None
             if t < last:
                 mean = model.location_mean(hidden)
-                location = model.location.sample(mean, generator)
+                location = model.location.sample(mean, generator, self._noise_rows)
                 log_prob = model.location.log_prob(mean, location)
             else:
                 location = torch.zeros(n, 2)
             choice = no_choice
             if self.game:
                 log_policy = model.action(hidden).log_softmax(1)
-                choice = sample_choice(log_policy, generator)
+                choice = sample_choice(log_policy, self._move_generator or generator)
                 move_log_prob = log_policy.gather(1, choice[:, None]).squeeze(1)
                 log_prob = move_log_prob if log_prob is None else log_prob + move_log_prob
                 entropies.append(-(log_policy.exp() * log_policy).sum(1))
