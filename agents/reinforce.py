@@ -172,6 +172,8 @@ class ReinforceRAM:
         num_timesteps: env steps (glimpses) trained on so far.
         epoch: completed training epochs.
         history: one dict of figures per completed epoch.
+        distributed: set (``agents.distributed.Distributed``) to train as one of several ``torchrun``
+            workers; None (the default): one process.
     """
 
     algo = "reinforce"
