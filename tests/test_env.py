@@ -1,4 +1,4 @@
-"""GlimpseEnv: the Gymnasium API, the episode contract of DESIGN.md, errors, rendering."""
+"""GlimpseEnv: the Gymnasium API, the episode contract of docs/design.md, errors, rendering."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from agents.sb3_training import SB3RunDirectoryCallback
 from agents.sb3_vec_env import NativeVecEnv, make_sb3_vec_env
 from ram_env.wrappers import GridActions, GridActionsVector, grid_to_dict
 
-# SB3's checker calls any 3-d Box an image; the glimpse is a float32 retina patch by design (DESIGN.md)
+# SB3's checker calls any 3-d Box an image; the glimpse is a float32 retina patch by design (docs/design.md)
 # and GlimpseFeaturesExtractor reads it, so these heuristics do not apply.
 IMAGE_HEURISTICS = ("is an image but its `dtype`", "is an image but the upper and lower bounds", "minimal resolution")
 
