@@ -22,8 +22,8 @@ from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import VecMonitor
 
 from agents.checkpoints import FORMAT, atomic_save, portable_env_kwargs
-from agents.sb3_extractor import GlimpseFeaturesExtractor
-from agents.sb3_vec_env import make_sb3_vec_env
+from agents.sb3.extractor import GlimpseFeaturesExtractor
+from agents.sb3.vec_env import make_sb3_vec_env
 from ram_env.wrappers import grid_to_dict
 
 __all__ = ["DEFAULT_HYPERPARAMS", "SB3_ALGOS", "SB3Agent", "centre_location_prior", "schedule"]
@@ -90,7 +90,7 @@ class SB3Agent:
             (in the [-1, 1] units of a location), discretised on the grid: logits ``-x**2 / (2 std**2)`` on
             each axis. The paper's location network starts near the centre too; a uniform start (``inf``,
             SB3's own initialisation) moves the retina at random every step (measured effect:
-            docs/plugging_in.md).
+            ``docs/results.md``).
         env_kwargs: keyword overrides for the env (``n_glimpses``, ``start``, ``data_dir``, ...).
         hyperparams: keyword arguments of the SB3 class, over ``DEFAULT_HYPERPARAMS[algo]``; a
             ``policy_kwargs`` dict among them goes to the policy beside the glimpse features extractor
@@ -100,7 +100,7 @@ class SB3Agent:
         model: an SB3 model to wrap (``from_payload``) instead of a new one.
 
     Attributes:
-        history: the evaluation records of training so far (``agents.sb3_training``), saved with the agent.
+        history: the evaluation records of training so far (``agents.sb3.training``), saved with the agent.
     """
 
     def __init__(

@@ -18,7 +18,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 from agents.callbacks import validation_line
 from agents.evaluation import evaluate
-from agents.sb3_agent import SB3Agent
+from agents.sb3.agent import SB3Agent
 
 __all__ = ["SB3RunDirectoryCallback"]
 
