@@ -1,4 +1,9 @@
-"""Deprecated alias of ``agents.sb3.extractor``, kept for one release: import from there instead."""
+"""Deprecated alias of ``agents.sb3.extractor``, kept for one release: import from there instead.
+
+SB3 agents saved before the move name ``agents.sb3_extractor.GlimpseFeaturesExtractor`` in their pickled
+``policy_kwargs``: ``agents.load`` reads them through this module, so removing it breaks those files unless
+their loading maps the old name to the new one.
+"""
 
 from __future__ import annotations
 
