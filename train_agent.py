@@ -317,7 +317,7 @@ def new_agent(args: argparse.Namespace, seed: int, run_dir: Path) -> tuple[Any, 
 def learn(agent: Any, args: argparse.Namespace, run_dir: Path, main_rank: bool = True) -> None:
     """Train ``agent`` to ``-n`` env steps, keeping the run directory up to date (on the main rank)."""
     import agents
-    from agents.sb3_training import SB3RunDirectoryCallback
+    from agents.sb3.training import SB3RunDirectoryCallback
 
     progress_bar = not args.no_progress_bar
     if args.algo == "reinforce":

@@ -8,7 +8,12 @@
     print(agents.evaluate(agent, "GlimpseMNIST-v0", split="test")["error"])
 
     agent = agents.SB3Agent("recurrent_ppo", "GlimpseMNIST-v0")   # stable-baselines3 / sb3-contrib
+
+``import agents`` does not import stable-baselines3: ``agents.SB3Agent`` (``agents.sb3.agent``) loads it
+when first used.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from agents.callbacks import RunDirectoryCallback, TrainingCallback
 from agents.checkpoints import load
@@ -16,7 +21,9 @@ from agents.config import ReinforceConfig
 from agents.evaluation import RandomLocations, evaluate
 from agents.networks import RecurrentAttentionModel
 from agents.reinforce import ReinforceRAM
-from agents.sb3_agent import SB3Agent
+
+if TYPE_CHECKING:
+    from agents.sb3.agent import SB3Agent
 
 __all__ = [
     "RandomLocations",
@@ -29,3 +36,12 @@ __all__ = [
     "evaluate",
     "load",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``agents.SB3Agent``, imported on first use so that ``import agents`` needs no stable-baselines3."""
+    if name == "SB3Agent":
+        from agents.sb3.agent import SB3Agent
+
+        return SB3Agent
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

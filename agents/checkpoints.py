@@ -159,7 +159,7 @@ def load(path: str | Path, device: str = "cpu") -> Any:
         ValueError: not a saved agent, a damaged one, or one lacking a field (the message names the file).
     """
     from agents.reinforce import ReinforceRAM
-    from agents.sb3_agent import SB3_ALGOS, SB3Agent
+    from agents.sb3.agent import SB3_ALGOS, SB3Agent
 
     payload = read_checkpoint(path, device)
     algorithms = {ReinforceRAM.algo: ReinforceRAM, **{algo: SB3Agent for algo in SB3_ALGOS}}

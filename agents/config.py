@@ -1,7 +1,7 @@
 """The hyperparameters of the REINFORCE-trained Recurrent Attention Model, in one dataclass.
 
-The defaults are the GlimpseMNIST-v0 configuration (its measured figures: README and
-``agents/hyperparams/GlimpseMNIST-v0.toml``); the other tasks' files override them.
+The defaults are the GlimpseMNIST-v0 configuration (its measured figures: ``docs/results.md``); the other
+tasks' files in ``agents/hyperparams/`` override them.
 """
 
 from __future__ import annotations

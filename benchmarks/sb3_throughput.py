@@ -18,8 +18,8 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 
 import ram_env
-from agents.sb3_extractor import GlimpseFeaturesExtractor
-from agents.sb3_vec_env import make_sb3_vec_env
+from agents.sb3.extractor import GlimpseFeaturesExtractor
+from agents.sb3.vec_env import make_sb3_vec_env
 from ram_env.wrappers import GridActions
 
 

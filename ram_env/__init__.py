@@ -41,7 +41,7 @@ __all__ = [
 ]
 __version__ = "0.1.0"
 
-# The paper's settings of each task (DESIGN.md); every one can be overridden by keyword.
+# The paper's settings of each task (docs/design.md); every one can be overridden by keyword.
 _TASKS = {
     "GlimpseMNIST-v0": dict(canvas_size=28, n_glimpses=6, glimpse_size=8, n_scales=1),
     "GlimpseTranslatedMNIST-v0": dict(canvas_size=60, n_glimpses=8, glimpse_size=12, n_scales=3),

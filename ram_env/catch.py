@@ -10,7 +10,7 @@ from gymnasium import spaces
 
 from ram_env import counter_rng
 from ram_env.batched_env import Episodes, check_int, validate_action
-from ram_env.episodes import STARTS
+from ram_env.validation import STARTS
 
 __all__ = ["MOVES", "CatchEpisodes", "CatchTask"]
 

@@ -17,10 +17,10 @@ from ram_env import counter_rng
 from ram_env.batched_env import Episodes, check_int, validate_action
 from ram_env.canvas import CanvasLayout
 from ram_env.datasets import SPLITS, load_dataset
+from ram_env.validation import STARTS
 
 __all__ = ["GlimpseEpisodes", "GlimpseTask", "STARTS"]
 
-STARTS = ("random", "center")
 # Stream keys of the fixed valid/test layouts, and the tag of a training episode's layout stream.
 _SPLIT_KEYS = {"valid": np.uint64(0x76616C6964), "test": np.uint64(0x74657374)}
 _LAYOUT_TAG = 0x6C61796F7574

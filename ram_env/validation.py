@@ -1,4 +1,4 @@
-"""Checks of what a user hands the envs: seeds, reset options and action locations.
+"""Checks of what a user hands the envs: seeds, reset options, action locations and the first glimpse's rule.
 
 Every rejection is a ``ValueError`` whose message names the argument, what it must be, and what it was.
 Single and vector envs use the same functions, so they accept exactly the same values.
@@ -11,9 +11,11 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SEED_LIMIT", "check_location", "check_options", "check_seed"]
+__all__ = ["SEED_LIMIT", "STARTS", "check_location", "check_options", "check_seed"]
 
 SEED_LIMIT = 2**64  # seeds are integers in [0, SEED_LIMIT): the 64-bit keys of the episodes' random streams
+# Every task's ``start`` argument: the first glimpse at a uniformly random location, or at the centre.
+STARTS = ("random", "center")
 
 
 def _is_seed(value: Any) -> bool:

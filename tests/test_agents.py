@@ -234,7 +234,7 @@ def test_config_rejects_bad_values() -> None:
 
 @pytest.mark.slow
 def test_short_training_learns_and_locations_matter(small_mnist: str) -> None:
-    """3 glimpses, 1,000 training images, 20 epochs (~15 s): the error falls far below chance (0.9),
+    """3 glimpses, 1,000 training images, 20 epochs: the error falls far below chance (0.9),
     and the same networks with random locations do much worse (measured: 0.39 valid, 0.46 test, 0.76)."""
     agent = small_agent(small_mnist, epochs=20, batch_size=20, learning_rate=5e-3)
     agent.learn()

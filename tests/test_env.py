@@ -1,4 +1,4 @@
-"""GlimpseEnv: the Gymnasium API, the episode contract of DESIGN.md, errors, rendering."""
+"""GlimpseEnv: the Gymnasium API, the episode contract of docs/design.md, errors, rendering."""
 
 from __future__ import annotations
 
@@ -187,15 +187,28 @@ def test_render_rgb_array(env_id: str) -> None:
 
 
 def test_render_human_without_display() -> None:
+    """Render mode "human" shows, in a window named after the env, at every reset and step, the frame that
+    "rgb_array" returns."""
     pytest.importorskip("matplotlib")
     import matplotlib
 
     matplotlib.use("Agg")
-    env = gym.make("GlimpseMNIST-v0", render_mode="human")
-    env.reset(seed=0)
-    env.step(action())
-    assert env.render() is None
-    env.close()
+    import matplotlib.pyplot as plt
+
+    human = gym.make("GlimpseMNIST-v0", render_mode="human")
+    pictures = gym.make("GlimpseMNIST-v0", render_mode="rgb_array")
+    for env in (human, pictures):
+        env.reset(seed=0)
+    assert "GlimpseEnv" in plt.get_figlabels()
+    shown = plt.figure("GlimpseEnv").axes[0].images[0]
+    np.testing.assert_array_equal(shown.get_array(), pictures.render())
+    for env in (human, pictures):
+        env.step(action(0.5, 0.5))
+    np.testing.assert_array_equal(shown.get_array(), pictures.render())  # the step showed its frame
+    assert human.render() is None
+    human.close()
+    assert "GlimpseEnv" not in plt.get_figlabels()
+    pictures.close()
 
 
 def test_random_agent_scores_chance_on_every_task() -> None:

@@ -116,7 +116,7 @@ def test_pictures_of_games(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_reinforce_learns_catch_from_the_reward(tmp_path: Path) -> None:
-    """One epoch (50,000 games) of the 10x10 game (~25 s), keeping a run directory: the catch rate rises
+    """One epoch (50,000 games) of the 10x10 game, keeping a run directory: the catch rate rises
     well above the untrained policy's (measured: error 0.80 untrained, 0.55 after)."""
     agent = small_catch_agent()
     before = agents.evaluate(agent, "GlimpseCatch-v0", split="valid", n_episodes=1000, **SMALL_CATCH)["error"]
@@ -148,7 +148,7 @@ def test_advantages_by_hand() -> None:
 
 @pytest.mark.slow
 def test_recurrent_ppo_learns_catch_from_the_reward() -> None:
-    """RecurrentPPO (sb3-contrib, unchanged) on the 10x10 game, 150k env steps (~60 s on one core): the
+    """RecurrentPPO (sb3-contrib, unchanged) on the 10x10 game, 150k env steps: the
     catch rate rises far above the untrained policy's (measured: error 0.90 untrained, 0.15 after)."""
     torch.set_num_threads(1)
     policy_kwargs = {"lstm_hidden_size": 64, "shared_lstm": True, "enable_critic_lstm": False,

@@ -38,8 +38,28 @@ def test_a_test_json_without_the_table_fields_is_a_clear_error(tmp_path: Path) -
         load_script().main(["--ids", "GlimpseMNIST-v0", "--run", f"GlimpseMNIST-v0={run_dir}"])
 
 
+def test_rows_show_the_figures_of_each_runs_test_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for i, env_id in enumerate(ram_env.ENV_IDS):
+        run_dir = tmp_path / f"reinforce_{env_id}_0"
+        run_dir.mkdir()
+        (run_dir / "config.json").write_text(json.dumps({"env_kwargs": {"n_glimpses": 3 + i}}))
+        (run_dir / "test.json").write_text(json.dumps(
+            {"error": 0.0123 + i / 100, "random_location_error": 0.4567, "valid_errors": [0.5] * (2 + i),
+             "train_seconds": 90 * (i + 1)}))
+    assert load_script().main(["--runs-dir", str(tmp_path)]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| Glimpse")]
+    assert rows == [
+        "| GlimpseMNIST-v0 | 3 | 8x8 x 1 | 1.12% | 1.23% | 45.67% | 2 | 1.5 min |",
+        "| GlimpseTranslatedMNIST-v0 | 4 | 12x12 x 3 | 1.20% | 2.23% | 45.67% | 3 | 3.0 min |",
+        "| GlimpseClutteredMNIST-v0 | 5 | 12x12 x 3 | 4.04% | 3.23% | 45.67% | 4 | 4.5 min |",
+        "| GlimpseClutteredMNIST100-v0 | 6 | 12x12 x 4 | 8.00% | 4.23% | 45.67% | 5 | 6.0 min |",
+    ]
+
+
 @pytest.mark.slow
 def test_tiny_budget_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--train trains every task through train_agent.py with the flags after --, in the default run
+    directories, and the table shows what those runs wrote."""
     data = write_small_mnist(tmp_path / "data")
     out = tmp_path / "table.md"
     flags = ["--epochs", "1", "--batch-size", "100", "--data-dir", str(data), "--pictures", "0"]
@@ -49,9 +69,10 @@ def test_tiny_budget_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert table == capsys.readouterr().out
     rows = [line.split(" | ") for line in table.splitlines() if line.startswith("| Glimpse")]
     assert [row[0].lstrip("| ") for row in rows] == list(ram_env.ENV_IDS)
-    for row in rows:
-        ours, random_locations, epochs = row[4], row[5], row[6]
-        assert ours.endswith("%") and 0.0 <= float(ours[:-1]) <= 100.0
-        assert random_locations.endswith("%") and epochs == "1"
-    for env_id in ram_env.ENV_IDS:
-        assert (tmp_path / "runs" / f"reinforce_{env_id}_0" / "test.json").is_file()
+    for env_id, row in zip(ram_env.ENV_IDS, rows, strict=True):
+        run_dir = tmp_path / "runs" / f"reinforce_{env_id}_0"
+        config, test = (json.loads((run_dir / name).read_text()) for name in ("config.json", "test.json"))
+        assert (config["config"]["epochs"], config["config"]["batch_size"]) == (1, 100)
+        assert config["env_kwargs"]["data_dir"] == str(data.resolve())
+        assert len(test["valid_errors"]) == 1
+        assert row[4:7] == [f"{100 * test['error']:.2f}%", f"{100 * test['random_location_error']:.2f}%", "1"]

@@ -16,13 +16,13 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 import ram_env
 from agents.checkpoints import read_checkpoint
 from agents.evaluation import evaluate
-from agents.sb3_agent import SB3Agent, schedule
-from agents.sb3_extractor import GlimpseFeaturesExtractor
-from agents.sb3_training import SB3RunDirectoryCallback
-from agents.sb3_vec_env import NativeVecEnv, make_sb3_vec_env
+from agents.sb3.agent import SB3Agent, schedule
+from agents.sb3.extractor import GlimpseFeaturesExtractor
+from agents.sb3.training import SB3RunDirectoryCallback
+from agents.sb3.vec_env import NativeVecEnv, make_sb3_vec_env
 from ram_env.wrappers import GridActions, GridActionsVector, grid_to_dict
 
-# SB3's checker calls any 3-d Box an image; the glimpse is a float32 retina patch by design (DESIGN.md)
+# SB3's checker calls any 3-d Box an image; the glimpse is a float32 retina patch by design (docs/design.md)
 # and GlimpseFeaturesExtractor reads it, so these heuristics do not apply.
 IMAGE_HEURISTICS = ("is an image but its `dtype`", "is an image but the upper and lower bounds", "minimal resolution")
 

@@ -1,0 +1,217 @@
+"""stable-baselines3 / sb3-contrib algorithms (PPO, A2C, RecurrentPPO) on the glimpse envs, unchanged.
+
+``SB3Agent`` trains an SB3 model on ``make_sb3_vec_env`` (the batched env with grid actions, see
+``ram_env.wrappers``) with the paper's glimpse network as features extractor, and puts it behind the
+project's agent interface: ``predict`` takes the env's observations and returns the env's Dict actions,
+``save`` writes a file that ``agents.load`` reads back.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from sb3_contrib import RecurrentPPO
+from stable_baselines3 import A2C, PPO
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.utils import LinearSchedule
+from stable_baselines3.common.vec_env import VecMonitor
+
+from agents.checkpoints import FORMAT, atomic_save, portable_env_kwargs
+from agents.sb3.extractor import GlimpseFeaturesExtractor
+from agents.sb3.vec_env import make_sb3_vec_env
+from ram_env.wrappers import grid_to_dict
+
+__all__ = ["DEFAULT_HYPERPARAMS", "SB3_ALGOS", "SB3Agent", "centre_location_prior", "schedule"]
+
+SB3_ALGOS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "a2c": A2C, "recurrent_ppo": RecurrentPPO}
+_POLICIES = {"ppo": "MultiInputPolicy", "a2c": "MultiInputPolicy", "recurrent_ppo": "MultiInputLstmPolicy"}
+# Episodes are short and end with the only reward, so no discounting; rollouts span a few episodes.
+DEFAULT_HYPERPARAMS: dict[str, dict[str, Any]] = {
+    "ppo": {"n_steps": 24, "batch_size": 1024, "n_epochs": 4, "learning_rate": 3e-4, "gamma": 1.0, "ent_coef": 0.01},
+    "a2c": {"n_steps": 6, "learning_rate": 7e-4, "gamma": 1.0, "ent_coef": 0.01},
+    "recurrent_ppo": {
+        "n_steps": 24,
+        "batch_size": 1024,
+        "n_epochs": 4,
+        "learning_rate": 3e-4,
+        "gamma": 1.0,
+        "ent_coef": 0.01,
+    },
+}
+
+
+def schedule(name: str, value: Any) -> Any:
+    """A ``"lin_X"`` value (rl-baselines3-zoo's notation) as SB3's linear schedule from ``X`` down to 0 over
+    the run; any other value unchanged.
+
+    Raises:
+        ValueError: ``"lin_"`` followed by no number.
+    """
+    if not (isinstance(value, str) and value.startswith("lin_")):
+        return value
+    try:
+        start = float(value[4:])
+    except ValueError:
+        raise ValueError(f"{name}={value!r}: a linear schedule is written lin_<start>, e.g. lin_1e-3") from None
+    return LinearSchedule(start, 0.0, 1.0)
+
+
+def centre_location_prior(model: BaseAlgorithm, grid_size: int, std: float) -> None:
+    """Start ``model``'s location policy as a Gaussian of ``std`` around the centre, discretised on the grid.
+
+    The policy's ``action_net`` gives the logits of ``MultiDiscrete([grid_size, grid_size, n])``: column,
+    row, then the discrete choice. Their biases on the two location parts become ``-x**2 / (2 std**2)`` for
+    the grid points ``x`` (``np.linspace(-1, 1, grid_size)``); ``std=inf`` leaves them at 0 (uniform).
+    """
+    points = torch.linspace(-1.0, 1.0, grid_size)
+    logits = -(points**2) / (2.0 * std**2)
+    with torch.no_grad():
+        bias = model.policy.action_net.bias
+        bias[:grid_size] = logits
+        bias[grid_size : 2 * grid_size] = logits
+
+
+class SB3Agent:
+    """An SB3 model on a glimpse env, used like every agent of the project.
+
+    Args:
+        algo: "ppo", "a2c" or "recurrent_ppo".
+        env_id: a registered id (``ram_env.ENV_IDS`` or ``ram_env.CATCH_ID``).
+        num_envs: episodes run side by side in training.
+        seed: seeds the model and the env.
+        device: torch device.
+        grid_size: points per axis of the location grid.
+        location_init_std: the location policy starts as a Gaussian centred on the canvas with this std
+            (in the [-1, 1] units of a location), discretised on the grid: logits ``-x**2 / (2 std**2)`` on
+            each axis. The paper's location network starts near the centre too; a uniform start (``inf``,
+            SB3's own initialisation) moves the retina at random every step (measured effect:
+            ``docs/results.md``).
+        env_kwargs: keyword overrides for the env (``n_glimpses``, ``start``, ``data_dir``, ...).
+        hyperparams: keyword arguments of the SB3 class, over ``DEFAULT_HYPERPARAMS[algo]``; a
+            ``policy_kwargs`` dict among them goes to the policy beside the glimpse features extractor
+            (e.g. ``{"lstm_hidden_size": 128, "features_extractor_kwargs": {"features_dim": 128}}``); a
+            ``"lin_X"`` value (``learning_rate="lin_1e-3"``) decays linearly from ``X`` to 0 over the run.
+        tensorboard_log: SB3's TensorBoard folder (None: no TensorBoard).
+        model: an SB3 model to wrap (``from_payload``) instead of a new one.
+
+    Attributes:
+        history: the evaluation records of training so far (``agents.sb3.training``), saved with the agent.
+    """
+
+    def __init__(
+        self,
+        algo: str,
+        env_id: str,
+        num_envs: int = 128,
+        seed: int = 0,
+        device: str = "cpu",
+        grid_size: int = 7,
+        location_init_std: float = 0.25,
+        env_kwargs: dict[str, Any] | None = None,
+        hyperparams: dict[str, Any] | None = None,
+        tensorboard_log: str | None = None,
+        model: BaseAlgorithm | None = None,
+    ) -> None:
+        if algo not in SB3_ALGOS:
+            raise ValueError(f"algo must be one of {list(SB3_ALGOS)}, got {algo!r}")
+        if not location_init_std > 0:
+            raise ValueError(f"location_init_std must be > 0 (inf: uniform), got {location_init_std}")
+        self.algo, self.env_id, self.num_envs, self.seed = algo, env_id, num_envs, seed
+        self.location_init_std = float(location_init_std)
+        self.grid_size, self.env_kwargs = grid_size, dict(env_kwargs or {})
+        self.hyperparams = {**DEFAULT_HYPERPARAMS[algo], **(hyperparams or {})}
+        self.history: list[dict[str, Any]] = []
+        native = make_sb3_vec_env(env_id, num_envs, grid_size, **self.env_kwargs)
+        native.seed(seed)
+        self._key, self._n_choices = native.venv.key, native.venv.n_choices
+        venv = VecMonitor(native)  # episode returns and lengths: SB3's rollout/ep_rew_mean, rollout/ep_len_mean
+        if model is None:
+            kwargs = {key: schedule(key, value) for key, value in self.hyperparams.items()}
+            policy_kwargs = {"features_extractor_class": GlimpseFeaturesExtractor, **kwargs.pop("policy_kwargs", {})}
+            model = SB3_ALGOS[algo](
+                _POLICIES[algo],
+                venv,
+                seed=seed,
+                device=device,
+                tensorboard_log=tensorboard_log,
+                policy_kwargs=policy_kwargs,
+                **kwargs,
+            )
+            centre_location_prior(model, grid_size, self.location_init_std)
+        else:
+            model.set_env(venv)
+        self.model = model
+
+    @property
+    def num_timesteps(self) -> int:
+        """Env steps taken in training so far (summed over the envs)."""
+        return int(self.model.num_timesteps)
+
+    def learn(
+        self,
+        total_timesteps: int,
+        callback: BaseCallback | list[BaseCallback] | None = None,
+        progress_bar: bool = False,
+    ) -> SB3Agent:
+        """Train until ``total_timesteps`` env steps in all (a loaded agent continues where it stopped)."""
+        remaining = max(0, total_timesteps - self.num_timesteps)
+        self.model.learn(remaining, callback=callback, progress_bar=progress_bar, reset_num_timesteps=False)
+        return self
+
+    def predict(
+        self,
+        observation: dict[str, np.ndarray],
+        state: Any = None,
+        episode_start: np.ndarray | None = None,
+        deterministic: bool = False,
+    ) -> tuple[dict[str, np.ndarray], Any]:
+        """The env's Dict action for a single or batched observation, and the policy's recurrent state."""
+        batched = np.ndim(observation["glimpse"]) == 4
+        obs = observation if batched else {key: np.asarray(value)[None] for key, value in observation.items()}
+        starts = None if episode_start is None else np.atleast_1d(episode_start)
+        grid, state = self.model.predict(obs, state, starts, deterministic)
+        action = grid_to_dict(grid, self.grid_size, self._n_choices, grid.shape[:1], self._key)
+        return (action if batched else {key: value[0] for key, value in action.items()}), state
+
+    def save(self, path: str | Path) -> Path:
+        """Write the agent atomically to ``path`` (``agents.load`` reads it)."""
+        buffer = io.BytesIO()
+        self.model.save(buffer)
+        payload = {
+            "format": FORMAT,
+            "algo": self.algo,
+            "env_id": self.env_id,
+            "num_envs": self.num_envs,
+            "seed": self.seed,
+            "grid_size": self.grid_size,
+            "location_init_std": self.location_init_std,
+            "env_kwargs": portable_env_kwargs(self.env_kwargs),
+            "hyperparams": self.hyperparams,
+            "history": self.history,
+            "model": buffer.getvalue(),
+        }
+        return atomic_save(payload, path)
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any], device: str = "cpu") -> SB3Agent:
+        """Rebuild a saved agent (see ``agents.load``)."""
+        model = SB3_ALGOS[payload["algo"]].load(io.BytesIO(payload["model"]), device=device)
+        agent = cls(
+            payload["algo"],
+            payload["env_id"],
+            payload["num_envs"],
+            payload["seed"],
+            device,
+            payload["grid_size"],
+            payload.get("location_init_std", 0.25),
+            payload["env_kwargs"],
+            payload["hyperparams"],
+            model=model,
+        )
+        agent.history = payload["history"]
+        return agent
