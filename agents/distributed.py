@@ -97,7 +97,13 @@ class Distributed:
         backend = "nccl" if device.startswith("cuda") else "gloo"
         if backend == "nccl":
             torch.cuda.set_device(torch.device(device))
-        dist.init_process_group(backend, timeout=datetime.timedelta(seconds=timeout_s))
+        timeout = datetime.timedelta(seconds=timeout_s)
+        # torchrun keeps one store across restarts: without a prefix of their own, restarted workers could read
+        # the addresses their killed predecessors left there, and fail to connect.
+        store, rank, world_size = next(dist.rendezvous("env://", timeout=timeout))
+        restart = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
+        store = dist.PrefixStore(f"ram_env/restart{restart}", store)
+        dist.init_process_group(backend, store=store, rank=rank, world_size=world_size, timeout=timeout)
 
     def stop(self) -> None:
         """Leave the process group."""
