@@ -3,6 +3,7 @@
     python train_agent.py --algo reinforce --env GlimpseMNIST-v0 --run-dir runs/ram   # the paper's RAM
     python train_agent.py --run-dir runs/ram --resume                                  # after a kill
     python train_agent.py --eval-only --checkpoint runs/ram/checkpoints/best.pt
+    python train_agent.py --eval-only --pretrained GlimpseClutteredMNIST-v0           # a shipped agent
     python train_agent.py --algo ppo -n 2000000 --hyperparams learning_rate=1e-3       # stable-baselines3
 
 The run directory gets ``config.json``, ``checkpoints/latest.pt`` and ``checkpoints/best.pt`` (lowest
@@ -46,7 +47,7 @@ ALGOS = ("reinforce", "ppo", "recurrent_ppo", "a2c")
 DEFAULT_ALGO, DEFAULT_ENV = "reinforce", "GlimpseMNIST-v0"
 # The flags --eval-only takes besides --checkpoint; the others train, and are refused with it.
 EVAL_FLAGS = ("algo", "env", "seed", "device", "data_dir", "n_glimpses", "start", "eval_only", "checkpoint",
-              "no_progress_bar")
+              "pretrained", "no_progress_bar")
 # The SB3 run settings when neither a flag nor the env id's hyperparameter file gives them.
 SB3_SETTINGS = {"n_timesteps": 1_000_000, "num_envs": 128, "grid_size": 7, "location_init_std": 0.25,
                 "eval_freq": 200_000}
@@ -112,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--resume", action="store_true", help="continue the --run-dir run from its latest checkpoint")
     parser.add_argument("--eval-only", action="store_true", help="only evaluate --checkpoint on the test split")
     parser.add_argument("--checkpoint", default=None, help="saved agent to evaluate (with --eval-only)")
+    parser.add_argument("--pretrained", default=None, metavar="ENV_ID",
+                        help="with --eval-only: evaluate the shipped --algo agent of ENV_ID (agents.load_pretrained)")
     parser.add_argument("--pictures", type=int, default=8, help="test images whose glimpse paths are drawn (0: none)")
     parser.add_argument("--no-progress-bar", action="store_true", help="hide the progress bar")
     group = parser.add_argument_group("hyperparameters (reinforce)")
@@ -240,20 +243,26 @@ def evaluate_and_report(
 
 
 def run_eval_only(args: argparse.Namespace, argv: list[str] | None) -> None:
-    """Score ``--checkpoint`` on the test split with the evaluation flags of ``argv`` (parsed into ``args``)."""
+    """Score ``--checkpoint`` (or the shipped agent ``--pretrained``) on the test split with the evaluation
+    flags of ``argv`` (parsed into ``args``)."""
     import agents
 
-    if args.checkpoint is None:
-        raise UsageError("--eval-only needs --checkpoint PATH (a file written by agent.save or a training run)")
+    if (args.checkpoint is None) == (args.pretrained is None):
+        raise UsageError("--eval-only needs either --checkpoint PATH (a file written by agent.save or a training run) "
+                         "or --pretrained ENV_ID (a shipped agent), not both")
     defaults = vars(build_parser().parse_args([]))
     training = [name for name, value in vars(args).items() if name not in EVAL_FLAGS and value != defaults[name]]
     if training:
-        raise UsageError(f"--{training[0].replace('_', '-')} is for training; --eval-only takes --checkpoint and "
-                         "--data-dir, --n-glimpses, --start, --seed, --device")
+        raise UsageError(f"--{training[0].replace('_', '-')} is for training; --eval-only takes --checkpoint or "
+                         "--pretrained, and --data-dir, --n-glimpses, --start, --seed, --device")
     try:
-        agent = agents.load(args.checkpoint, device=args.device)
+        if args.pretrained is not None:
+            agent = agents.load_pretrained(args.pretrained, args.algo, device=args.device)
+            args.checkpoint = str(agents.pretrained_dir(args.pretrained, args.algo) / "agent.pt")
+        else:
+            agent = agents.load(args.checkpoint, device=args.device)
     except (FileNotFoundError, ValueError) as exc:
-        raise UsageError(f"--checkpoint: {exc}") from exc
+        raise UsageError(f"--{'pretrained' if args.pretrained else 'checkpoint'}: {exc}") from exc
     explicit = build_parser()
     explicit.set_defaults(env=None, algo=None)  # None unless given, whatever the defaults
     given_args = explicit.parse_args(argv)
@@ -475,6 +484,9 @@ def main(argv: list[str] | None = None) -> int:
                              f"got {args.n_glimpses}")
         check_seed(args.seed)
         check_device(args.device)
+        if args.pretrained is not None and not args.eval_only:
+            raise UsageError("--pretrained evaluates a shipped agent: add --eval-only (training starts afresh: "
+                             "leave out --pretrained)")
         distributed = start_distributed(args)
         try:
             if args.eval_only:

@@ -6,6 +6,7 @@
     agent.save("ram.pt")
     agent = agents.load("ram.pt")
     print(agents.evaluate(agent, "GlimpseMNIST-v0", split="test")["error"])
+    agent = agents.load_pretrained("GlimpseClutteredMNIST-v0")        # a shipped trained agent
 
     agent = agents.SB3Agent("recurrent_ppo", "GlimpseMNIST-v0")   # stable-baselines3 / sb3-contrib
 
@@ -20,6 +21,7 @@ from agents.checkpoints import load
 from agents.config import ReinforceConfig
 from agents.evaluation import RandomLocations, evaluate
 from agents.networks import RecurrentAttentionModel
+from agents.pretrained import available_pretrained, load_pretrained, pretrained_dir
 from agents.reinforce import ReinforceRAM
 
 if TYPE_CHECKING:
@@ -33,8 +35,11 @@ __all__ = [
     "RunDirectoryCallback",
     "SB3Agent",
     "TrainingCallback",
+    "available_pretrained",
     "evaluate",
     "load",
+    "load_pretrained",
+    "pretrained_dir",
 ]
 
 

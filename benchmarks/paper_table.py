@@ -11,6 +11,7 @@ extra train_agent.py flags such as ``--epochs 1`` give a small budget (CI runs i
     python benchmarks/paper_table.py                                  # from finished runs
     python benchmarks/paper_table.py --train                          # train what is missing (hours)
     python benchmarks/paper_table.py --train --runs-dir /tmp/t -- --epochs 1   # tiny budget
+    python benchmarks/paper_table.py --pretrained                     # score the shipped agents (minutes)
 """
 
 from __future__ import annotations
@@ -55,29 +56,53 @@ def retina_of(env_id: str, env_kwargs: dict[str, Any]) -> tuple[int, str]:
     return task.n_glimpses, f"{task.glimpse_size}x{task.glimpse_size} x {task.n_scales}"
 
 
-def table_row(env_id: str, run_dir: Path) -> list[str]:
-    """One markdown row of the table for the run in ``run_dir`` (dashes if it has not finished)."""
-    config_path, test_path = run_dir / "config.json", run_dir / "test.json"
-    env_kwargs = json.loads(config_path.read_text())["env_kwargs"] if config_path.is_file() else {}
+def row_of(env_id: str, env_kwargs: dict[str, Any], test: dict[str, Any], where: Path) -> list[str]:
+    """One markdown row of the table from a run's ``test.json`` contents (read from ``where``)."""
     glimpses, retina = retina_of(env_id, env_kwargs)
-    paper = f"{ram_env.PAPER_ERRORS[env_id]:.2f}%"
-    if not test_path.is_file():
-        return [env_id, str(glimpses), retina, paper, f"not run ({run_dir}/test.json missing)", "-", "-", "-"]
-    test = json.loads(test_path.read_text())
     missing = [key for key in ("error", "random_location_error", "valid_errors", "train_seconds") if key not in test]
     if missing:
-        raise SystemExit(f"{test_path} lacks {', '.join(missing)}: it was written by an older train_agent.py; "
+        raise SystemExit(f"{where} lacks {', '.join(missing)}: it was written by an older train_agent.py; "
                          f"train the task again, or name another run with --run {env_id}=DIR")
     return [
         env_id,
         str(glimpses),
         retina,
-        paper,
+        f"{ram_env.PAPER_ERRORS[env_id]:.2f}%",
         f"{100 * test['error']:.2f}%",
         f"{100 * test['random_location_error']:.2f}%",
         str(len(test["valid_errors"])),
         f"{test['train_seconds'] / 60:.1f} min",
     ]
+
+
+def table_row(env_id: str, run_dir: Path) -> list[str]:
+    """One markdown row of the table for the run in ``run_dir`` (dashes if it has not finished)."""
+    config_path, test_path = run_dir / "config.json", run_dir / "test.json"
+    env_kwargs = json.loads(config_path.read_text())["env_kwargs"] if config_path.is_file() else {}
+    if not test_path.is_file():
+        glimpses, retina = retina_of(env_id, env_kwargs)
+        paper = f"{ram_env.PAPER_ERRORS[env_id]:.2f}%"
+        return [env_id, str(glimpses), retina, paper, f"not run ({run_dir}/test.json missing)", "-", "-", "-"]
+    return row_of(env_id, env_kwargs, json.loads(test_path.read_text()), test_path)
+
+
+def pretrained_row(env_id: str) -> list[str]:
+    """One markdown row for the shipped REINFORCE agent of ``env_id``: its test error and random-location
+    error measured now on the whole test split; epochs and training time from its run's record."""
+    import agents
+
+    if ("reinforce", env_id) not in agents.available_pretrained():
+        glimpses, retina = retina_of(env_id, {})
+        return [env_id, str(glimpses), retina, f"{ram_env.PAPER_ERRORS[env_id]:.2f}%", "no shipped agent", "-", "-",
+                "-"]
+    folder = agents.pretrained_dir(env_id)
+    agent = agents.load_pretrained(env_id)
+    test = json.loads((folder / "test.json").read_text())
+    print(f"evaluating the shipped agent of {env_id} on its test split", file=sys.stderr, flush=True)
+    test["error"] = agents.evaluate(agent, env_id, split="test", **agent.env_kwargs)["error"]
+    test["random_location_error"] = agents.evaluate(agents.RandomLocations(agent), env_id, split="test",
+                                                    **agent.env_kwargs)["error"]
+    return row_of(env_id, agent.env_kwargs, test, folder / "test.json")
 
 
 def markdown(rows: list[list[str]]) -> str:
@@ -105,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run", nargs="+", default=[], metavar="ID=DIR", help="a run directory for a task")
     parser.add_argument("--seed", type=int, default=0, help="seed of the default run directories")
     parser.add_argument("--train", action="store_true", help="train the tasks whose run has no test.json")
+    parser.add_argument("--pretrained", action="store_true",
+                        help="score the agents shipped in the package (agents.load_pretrained) instead of runs")
     parser.add_argument("--out", type=Path, default=None, help="also write the table to this file")
     parser.add_argument("train_flags", nargs="*", help="after --: train_agent.py flags for --train (e.g. --epochs 1)")
     args = parser.parse_args(argv)
@@ -114,10 +141,15 @@ def main(argv: list[str] | None = None) -> int:
         if not sep or env_id not in run_dirs:
             parser.error(f"--run {item!r}: expected ID=DIR with ID one of {args.ids}")
         run_dirs[env_id] = Path(folder)
+    if args.pretrained and (args.train or args.run):
+        parser.error("--pretrained scores the shipped agents: leave out --train and --run")
     for env_id, run_dir in run_dirs.items():
         if args.train and not (run_dir / "test.json").is_file():
             train(env_id, run_dir, args.seed, args.train_flags)
-    table = markdown([table_row(env_id, run_dir) for env_id, run_dir in run_dirs.items()])
+    if args.pretrained:
+        table = markdown([pretrained_row(env_id) for env_id in args.ids])
+    else:
+        table = markdown([table_row(env_id, run_dir) for env_id, run_dir in run_dirs.items()])
     print(table, end="")
     if args.out is not None:
         args.out.write_text(table)

@@ -274,8 +274,8 @@ def test_eval_only_refuses_training_flags_and_a_mismatching_env(
                                        "GlimpseMNIST-v0; leave out --env or give another --checkpoint"),
         (["--algo", "ppo"], f"--algo ppo: {saved_agent} holds a reinforce agent of GlimpseMNIST-v0; leave out "
                             "--algo or give another --checkpoint"),
-        (["--run-dir", str(tmp_path)], "--run-dir is for training; --eval-only takes --checkpoint and --data-dir, "
-                                       "--n-glimpses, --start, --seed, --device"),
+        (["--run-dir", str(tmp_path)], "--run-dir is for training; --eval-only takes --checkpoint or --pretrained, "
+                                       "and --data-dir, --n-glimpses, --start, --seed, --device"),
         (["--learning-rate", "0.1"], "--learning-rate is for training;"),
         (["--pictures", "3"], "--pictures is for training;"),
     ):

@@ -1,0 +1,105 @@
+"""Trained agents shipped with the package, as rl-baselines3-zoo ships rl-trained-agents.
+
+Each lives in ``agents/trained/ALGO/ENV_ID/``:
+
+- ``agent.pt``: the best-validation checkpoint of a run of ``train_agent.py``, without optimizer state
+  (``agents.load`` reads it);
+- ``config.json``: the run's settings, with the exact command line and seed that produced it;
+- ``test.json``: what that run measured on the test split (``error``: one deterministic glimpse path per
+  image, episode ``i`` seeded ``i``).
+
+    import agents
+    agent = agents.load_pretrained("GlimpseClutteredMNIST-v0")
+    print(agents.evaluate(agent, "GlimpseClutteredMNIST-v0", split="test")["error"])
+
+A finished run directory becomes a shipped agent with
+``python -m agents.pretrained RUN_DIR`` (it refuses a run that has not been tested).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from agents.checkpoints import load
+
+__all__ = ["TRAINED_DIR", "available_pretrained", "load_pretrained", "pretrained_dir", "ship_run"]
+
+TRAINED_DIR = Path(__file__).resolve().parent / "trained"
+FILES = ("agent.pt", "config.json", "test.json")
+
+
+def available_pretrained(root: Path | None = None) -> list[tuple[str, str]]:
+    """``(algo, env_id)`` of every shipped agent under ``root`` (default ``TRAINED_DIR``), sorted."""
+    root = TRAINED_DIR if root is None else root
+    return sorted((folder.parent.name, folder.name) for folder in root.glob("*/*") if (folder / "agent.pt").is_file())
+
+
+def pretrained_dir(env_id: str, algo: str = "reinforce", root: Path | None = None) -> Path:
+    """The folder of the shipped ``algo`` agent of ``env_id`` (``agent.pt``, ``config.json``, ``test.json``).
+
+    Raises:
+        ValueError: no agent of that algorithm is shipped for that env; the message lists those that are.
+    """
+    folder = (TRAINED_DIR if root is None else root) / algo / env_id
+    if not (folder / "agent.pt").is_file():
+        shipped = ", ".join(f"{env} ({name})" for name, env in available_pretrained(root)) or "none"
+        raise ValueError(f"no trained {algo} agent of {env_id} is shipped; shipped agents: {shipped}. Train one with "
+                         f"`python train_agent.py --algo {algo} --env {env_id}`")
+    return folder
+
+
+def load_pretrained(env_id: str, algo: str = "reinforce", device: str = "cpu", root: Path | None = None) -> Any:
+    """The shipped ``algo`` agent of ``env_id`` on ``device``, ready for ``predict`` and ``agents.evaluate``.
+
+    Its run's record is in ``pretrained_dir(env_id, algo) / "test.json"`` and ``"config.json"``.
+
+    Raises:
+        ValueError: none is shipped (see ``pretrained_dir``).
+    """
+    return load(pretrained_dir(env_id, algo, root) / "agent.pt", device=device)
+
+
+def ship_run(run_dir: str | Path, root: Path | None = None) -> Path:
+    """Copy the best-validation agent of the finished run in ``run_dir`` into ``root/ALGO/ENV_ID/``, without
+    its optimizer state, beside the run's ``config.json`` and ``test.json``; return that folder.
+
+    Raises:
+        ValueError: the run has not been tested (no ``test.json``) or lacks its best checkpoint or config.
+    """
+    run_dir = Path(run_dir)
+    missing = [name for name in ("checkpoints/best.pt", "config.json", "test.json") if not (run_dir / name).is_file()]
+    if missing:
+        raise ValueError(f"{run_dir} is not a finished, tested run: it lacks {', '.join(missing)}; finish it with "
+                         f"`python train_agent.py --run-dir {run_dir} --resume`")
+    config = json.loads((run_dir / "config.json").read_text())
+    agent = load(run_dir / "checkpoints" / "best.pt")
+    folder = (TRAINED_DIR if root is None else root) / config["algo"] / config["env_id"]
+    folder.mkdir(parents=True, exist_ok=True)
+    if config["algo"] == "reinforce":
+        agent.save(folder / "agent.pt", training_state=False)
+    else:  # an SB3 model file holds its policy's optimizer; the agent's history is dropped
+        agent.history = []
+        agent.save(folder / "agent.pt")
+    test = json.loads((run_dir / "test.json").read_text())
+    test["checkpoint"] = "agent.pt"
+    (folder / "test.json").write_text(json.dumps(test, indent=2) + "\n")
+    shutil.copyfile(run_dir / "config.json", folder / "config.json")
+    return folder
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Ship the best agent of a finished run of train_agent.py.")
+    parser.add_argument("run_dir", help="a run directory holding checkpoints/best.pt, config.json and test.json")
+    parser.add_argument("--root", type=Path, default=None, help=f"where shipped agents live (default {TRAINED_DIR})")
+    args = parser.parse_args(argv)
+    folder = ship_run(args.run_dir, args.root)
+    test = json.loads((folder / "test.json").read_text())
+    print(f"shipped {folder} (test error {100 * test['error']:.2f}%)")
+
+
+if __name__ == "__main__":
+    main()
