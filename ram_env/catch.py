@@ -9,8 +9,8 @@ import numpy as np
 from gymnasium import spaces
 
 from ram_env import counter_rng
-from ram_env.batched_env import Episodes, check_int, validate_action
-from ram_env.validation import STARTS
+from ram_env.core import Episodes
+from ram_env.validation import STARTS, check_int, validate_action
 
 __all__ = ["MOVES", "CatchEpisodes", "CatchTask"]
 

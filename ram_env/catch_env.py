@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ram_env.batched_env import BatchedEnv
 from ram_env.catch import CatchEpisodes, CatchTask
+from ram_env.core import BatchedEnv
 
 __all__ = ["CatchEnv"]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ram_env.batched_env import BatchedVectorEnv
 from ram_env.catch import CatchEpisodes, CatchTask
+from ram_env.core import BatchedVectorEnv
 
 __all__ = ["CatchVectorEnv"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ram_env.batched_env import BatchedEnv
+from ram_env.core import BatchedEnv
 from ram_env.episodes import GlimpseEpisodes, GlimpseTask
 
 __all__ = ["GlimpseEnv"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ram_env.batched_env import BatchedVectorEnv
+from ram_env.core import BatchedVectorEnv
 from ram_env.episodes import GlimpseEpisodes, GlimpseTask
 
 __all__ = ["GlimpseVectorEnv"]
