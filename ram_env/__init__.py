@@ -17,9 +17,7 @@ from gymnasium.envs.registration import register
 from ram_env.catch_env import CatchEnv
 from ram_env.catch_vector_env import CatchVectorEnv
 from ram_env.datasets import Dataset, load_dataset
-from ram_env.episodes import GlimpseTask
-from ram_env.glimpse_env import GlimpseEnv
-from ram_env.glimpse_vector_env import GlimpseVectorEnv
+from ram_env.glimpse import GlimpseEnv, GlimpseTask, GlimpseVectorEnv
 from ram_env.idx import IDXFormatError, read_idx
 from ram_env.retina import glimpse
 
@@ -62,8 +60,8 @@ PAPER_ERRORS = {
 for _env_id, _kwargs in _TASKS.items():
     register(
         id=_env_id,
-        entry_point="ram_env.glimpse_env:GlimpseEnv",
-        vector_entry_point="ram_env.glimpse_vector_env:GlimpseVectorEnv",
+        entry_point="ram_env.glimpse:GlimpseEnv",
+        vector_entry_point="ram_env.glimpse:GlimpseVectorEnv",
         kwargs=_kwargs,
     )
 

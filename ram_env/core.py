@@ -185,7 +185,16 @@ class BatchedEnv(gym.Env):
         self._started = self._done = False
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict, dict]:
-        """Start an episode (see the task's docstring for ``options``)."""
+        """Start an episode and take its first glimpse.
+
+        Args:
+            seed: an integer in ``[0, 2**64)`` restarts the episodes' random stream; None continues it.
+            options: the task's reset options (``Episodes.check_options``), e.g. ``{"location": (x, y)}``.
+
+        Returns:
+            ``(observation, info)``: ``{"glimpse": (k, g, g) float32, "location": (2,) float32}`` and the
+            task's ``info`` as Python scalars.
+        """
         seeds = check_seed(seed)
         super().reset(seed=None if seeds is None else int(seeds))
         episodes = self._episodes
@@ -201,7 +210,16 @@ class BatchedEnv(gym.Env):
         return {"glimpse": glimpse[0], "location": location[0]}, self._single(episodes.info())
 
     def step(self, action: dict[str, Any]) -> tuple[dict, float, bool, bool, dict]:
-        """Move the retina and act; see the task's docstring."""
+        """Move the retina to ``action["location"]``, act with the task's choice, and glimpse.
+
+        Returns:
+            ``(observation, reward, terminated, truncated, info)``; ``truncated`` is always False, and the
+            step that ends the episode adds the task's ``final_info`` to ``info``.
+
+        Raises:
+            ValueError: a malformed action (``Episodes.parse_action``).
+            RuntimeError: called before ``reset`` or after the episode ended.
+        """
         if not self._started or self._done:
             raise RuntimeError("step() called before reset() or after the episode ended: call reset() first")
         episodes = self._episodes
