@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from gymnasium.envs.registration import register
 
-from ram_env.catch_env import CatchEnv
-from ram_env.catch_vector_env import CatchVectorEnv
+from ram_env.catch import CatchEnv, CatchVectorEnv
 from ram_env.datasets import Dataset, load_dataset
 from ram_env.glimpse import GlimpseEnv, GlimpseTask, GlimpseVectorEnv
 from ram_env.idx import IDXFormatError, read_idx
@@ -67,6 +66,6 @@ for _env_id, _kwargs in _TASKS.items():
 
 register(
     id=CATCH_ID,
-    entry_point="ram_env.catch_env:CatchEnv",
-    vector_entry_point="ram_env.catch_vector_env:CatchVectorEnv",
+    entry_point="ram_env.catch:CatchEnv",
+    vector_entry_point="ram_env.catch:CatchVectorEnv",
 )
