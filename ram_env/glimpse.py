@@ -18,7 +18,8 @@ from gymnasium import spaces
 from ram_env import counter_rng
 from ram_env.canvas import CanvasLayout
 from ram_env.core import BatchedEnv, BatchedVectorEnv, Episodes
-from ram_env.datasets import SPLITS, load_dataset
+from ram_env.datasets import load_dataset
+from ram_env.splits import SPLITS
 from ram_env.validation import STARTS, check_int, validate_action
 
 __all__ = ["GlimpseEnv", "GlimpseEpisodes", "GlimpseTask", "GlimpseVectorEnv"]
