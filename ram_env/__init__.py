@@ -15,8 +15,8 @@ from __future__ import annotations
 from gymnasium.envs.registration import register
 
 from ram_env.catch import CatchEnv, CatchVectorEnv
+from ram_env.classification import GlimpseEnv, GlimpseTask, GlimpseVectorEnv
 from ram_env.datasets import Dataset, load_dataset
-from ram_env.glimpse import GlimpseEnv, GlimpseTask, GlimpseVectorEnv
 from ram_env.idx import IDXFormatError, read_idx
 from ram_env.retina import glimpse
 
@@ -59,8 +59,8 @@ PAPER_ERRORS = {
 for _env_id, _kwargs in _TASKS.items():
     register(
         id=_env_id,
-        entry_point="ram_env.glimpse:GlimpseEnv",
-        vector_entry_point="ram_env.glimpse:GlimpseVectorEnv",
+        entry_point="ram_env.classification:GlimpseEnv",
+        vector_entry_point="ram_env.classification:GlimpseVectorEnv",
         kwargs=_kwargs,
     )
 

@@ -5,7 +5,7 @@ A task is an ``Episodes`` subclass: ``num_envs`` episodes reset and stepped with
 ``BatchedEnv`` runs one of them as a ``gymnasium.Env``; ``BatchedVectorEnv`` runs ``num_envs`` as a
 natively batched ``gymnasium.vector.VectorEnv`` with same-step autoreset. Both drive the same code, so
 sub-env ``i`` of a vector env reset with ``seed=s`` plays exactly the episodes of a single env reset
-with ``seed=s + i``. The tasks and their env classes: ``ram_env.glimpse`` and ``ram_env.catch``.
+with ``seed=s + i``. The tasks and their env classes: ``ram_env.classification`` and ``ram_env.catch``.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Classification tasks (``ram_env.ENV_IDS``) split an MNIST-format dataset (``ram_env.datasets``) as the
 paper does: "train" is the training file's images but its last ``VALID_SIZE`` (MNIST: the first 55,000),
 "valid" those last ``VALID_SIZE`` (5,000), "test" the test file (10,000). On valid and test the canvas of
-image ``i`` is a fixed function of ``i`` (``ram_env.glimpse``), so every agent is scored on the same canvases.
+image ``i`` is a fixed function of ``i`` (``ram_env.classification``), so every agent is scored on the same
+canvases.
 
 Games (``ram_env.GAME_IDS``, Catch) have no dataset: a split is a block of episode seeds. Game ``i`` of a
 split is played with ``reset(seed=GAME_SEED_OFFSETS[split] + seed + i)`` (``game_seeds``): for one ``seed``
