@@ -9,6 +9,7 @@ import gymnasium as gym
 import numpy as np
 
 import ram_env  # noqa: F401  (registers the env ids)
+from ram_env.splits import GAME_SPLITS, game_seeds  # a game's splits: blocks of episode seeds
 
 __all__ = [
     "GAME_SPLITS",
@@ -20,11 +21,6 @@ __all__ = [
     "split_arguments",
     "split_size",
 ]
-
-# A game has no dataset: its "splits" are disjoint blocks of episode seeds, game i of a split played with
-# seed ``offset + seed + i``. Sizes mirror MNIST's 55,000 / 5,000 / 10,000.
-GAME_SPLITS = {"train": 50_000, "valid": 5_000, "test": 10_000}
-_GAME_SEED_OFFSETS = {"test": 0, "valid": 1_000_000, "train": 2_000_000}
 
 
 def split_size(env_id: str, split: str, data_dir: str | None = None) -> int:
@@ -49,7 +45,7 @@ def reset_arguments(
     ``first_location`` (an agent's ``first_location()``) becomes the reset option ``location``."""
     options: dict[str, Any] = {} if first_location is None else {"location": np.tile(first_location, (len(index), 1))}
     if env_id in ram_env.GAME_IDS:
-        return {"seed": (_GAME_SEED_OFFSETS[split] + seed + index).tolist(), "options": options}
+        return {"seed": game_seeds(split, seed, index).tolist(), "options": options}
     return {"seed": (seed + index).tolist(), "options": {**options, "image_index": index}}
 
 
@@ -88,7 +84,7 @@ def evaluate(
     location (``start="random"``) is the same for every agent and every batch size; an agent with a
     ``first_location()`` method that returns a location takes its first glimpses there. A game
     (``ram_env.GAME_IDS``) plays its ``i``-th game of the split with ``reset(seed=offset + seed + i)``, the
-    offset separating the splits (``GAME_SPLITS``).
+    offset separating the splits (``ram_env.splits``).
 
     Args:
         agent: anything with stable-baselines3's ``predict``, taking the batched env's observations.

@@ -14,12 +14,9 @@ from __future__ import annotations
 
 from gymnasium.envs.registration import register
 
-from ram_env.catch_env import CatchEnv
-from ram_env.catch_vector_env import CatchVectorEnv
+from ram_env.catch import CatchEnv, CatchVectorEnv
+from ram_env.classification import GlimpseEnv, GlimpseTask, GlimpseVectorEnv
 from ram_env.datasets import Dataset, load_dataset
-from ram_env.episodes import GlimpseTask
-from ram_env.glimpse_env import GlimpseEnv
-from ram_env.glimpse_vector_env import GlimpseVectorEnv
 from ram_env.idx import IDXFormatError, read_idx
 from ram_env.retina import glimpse
 
@@ -62,13 +59,13 @@ PAPER_ERRORS = {
 for _env_id, _kwargs in _TASKS.items():
     register(
         id=_env_id,
-        entry_point="ram_env.glimpse_env:GlimpseEnv",
-        vector_entry_point="ram_env.glimpse_vector_env:GlimpseVectorEnv",
+        entry_point="ram_env.classification:GlimpseEnv",
+        vector_entry_point="ram_env.classification:GlimpseVectorEnv",
         kwargs=_kwargs,
     )
 
 register(
     id=CATCH_ID,
-    entry_point="ram_env.catch_env:CatchEnv",
-    vector_entry_point="ram_env.catch_vector_env:CatchVectorEnv",
+    entry_point="ram_env.catch:CatchEnv",
+    vector_entry_point="ram_env.catch:CatchVectorEnv",
 )

@@ -1,4 +1,10 @@
-"""The paper's game of Catch, seen through the retina: its settings and its episodes advanced as a batch."""
+"""The paper's game of Catch (Mnih et al., 2014, section 4.2) seen through the retina: ``CatchEnv`` and its
+natively batched ``CatchVectorEnv``.
+
+``CatchTask`` holds the game's settings (the keyword arguments of GlimpseCatch-v0), ``CatchEpisodes``
+plays ``num_envs`` games with array operations, and the two env classes run them through ``ram_env.core``:
+``CatchEnv`` one game at a time, ``CatchVectorEnv`` ``num_envs`` at once.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +15,10 @@ import numpy as np
 from gymnasium import spaces
 
 from ram_env import counter_rng
-from ram_env.batched_env import Episodes, check_int, validate_action
-from ram_env.validation import STARTS
+from ram_env.core import BatchedEnv, BatchedVectorEnv, Episodes
+from ram_env.validation import STARTS, check_int, validate_action
 
-__all__ = ["MOVES", "CatchEpisodes", "CatchTask"]
+__all__ = ["MOVES", "CatchEnv", "CatchEpisodes", "CatchTask", "CatchVectorEnv"]
 
 MOVES = ("left", "stay", "right")  # action["move"] 0, 1, 2: the paddle's step, -1, 0, +1 pixel
 
@@ -141,3 +147,187 @@ class CatchEpisodes(Episodes):
         for offset in range(self.task.paddle_width):
             bottom[self._rows, self.paddle + offset] = 255
         self.retina.load()
+
+
+class CatchEnv(BatchedEnv):
+    """Catch (Mnih et al., 2014, section 4.2) seen only through glimpses, as a Gymnasium environment.
+
+    ## Description
+    A 24x24 binary screen: a 1-pixel ball falls from the top row, one row per step, moving one column
+    per step in a random horizontal direction and bouncing off the side walls; a 2-pixel paddle on the
+    bottom row must be under it when it lands. The agent sees the screen only through a retina of ``k``
+    square patches (patch ``i`` covers ``g * 2**i`` pixels, area-averaged to ``g x g`` pixels) centred
+    where it chooses to look, and must learn from the reward alone where to look and how to move.
+
+    ## Action Space
+    ``Dict(location=Box(-1, 1, (2,), float32), move=Discrete(3))``: where to look next (``(x, y)``,
+    ``(-1, -1)`` the top-left corner; clipped to [-1, 1]) and the paddle's move (0 left, 1 stay,
+    2 right; ``MOVES``). NaN or inf, a move out of range or a wrongly shaped action raises ``ValueError``.
+
+    ## Observation Space
+    ``Dict(glimpse=Box(0, 1, (k, g, g), float32), location=Box(-1, 1, (2,), float32))``: the retina's
+    patches of the screen after the step (pixel values / 255), and where they were taken.
+
+    ## Rewards
+    1.0 at the last step if the paddle catches the ball, else 0.0 (0 at every other step).
+
+    ## Starting State
+    The ball in a uniformly random column of the top row, with a random direction; the paddle in the
+    middle of the bottom row; the first glimpse at a random location (``start="center"``: the centre;
+    ``options={"location": (x, y)}``: there).
+
+    ## Episode End
+    When the ball reaches the bottom row: ``screen_size - 1`` = 23 steps (terminated). No truncation.
+
+    ## Info
+    At the end, ``caught`` (bool).
+
+    ## Arguments
+    ``screen_size`` (24 pixels), ``paddle_width`` (2 pixels), ``glimpse_size`` (``g``, 6 pixels),
+    ``n_scales`` (``k``, 3), ``start`` ("random" or "center"), ``render_mode`` ("rgb_array" or "human").
+    See ``CatchTask``. The game has no dataset: its splits are blocks of seeds (``ram_env.splits``).
+
+    ## Examples
+    >>> import gymnasium as gym
+    >>> import numpy as np
+    >>> import ram_env
+    >>> env = gym.make("GlimpseCatch-v0")
+    >>> obs, info = env.reset(seed=0)
+    >>> obs["glimpse"].shape, obs["location"].shape, info
+    ((3, 6, 6), (2,), {})
+    >>> for t in range(23):
+    ...     obs, reward, terminated, truncated, info = env.step({"location": np.zeros(2, np.float32), "move": 1})
+    >>> terminated, sorted(info)
+    (True, ['caught'])
+    """
+
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 8}
+
+    def __init__(
+        self,
+        screen_size: int = 24,
+        paddle_width: int = 2,
+        glimpse_size: int = 6,
+        n_scales: int = 3,
+        start: str = "random",
+        render_mode: str | None = None,
+    ) -> None:
+        self.task = CatchTask(screen_size, paddle_width, glimpse_size, n_scales, start)
+        super().__init__(CatchEpisodes(self.task, 1), render_mode)
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Start a game: the ball in a random top-row column, the paddle in the middle; take the first glimpse.
+
+        Args:
+            seed: an integer in ``[0, 2**64)`` restarts the games' random stream (the same seed gives the
+                same games); None continues it.
+            options: ``"location"``: ``(x, y)`` in [-1, 1], the first glimpse there instead of by ``start``.
+
+        Returns:
+            ``(observation, info)``: ``{"glimpse": (k, g, g) float32 in [0, 1], "location": (2,) float32}``
+            and ``{}``.
+
+        Raises:
+            ValueError: a bad seed or option; the message names it.
+        """
+        return super().reset(seed=seed, options=options)
+
+    def step(self, action: dict[str, Any]) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
+        """Move the paddle by ``action["move"]``, then the ball; glimpse the new screen at ``action["location"]``.
+
+        Args:
+            action: ``{"location": (x, y) floats, clipped to [-1, 1], "move": 0 left, 1 stay or 2 right}``.
+
+        Returns:
+            ``(observation, reward, terminated, truncated, info)``: the glimpse as ``reset``'s; reward 1.0
+            when the ball lands on the paddle, else 0.0; ``terminated`` True when the ball reaches the bottom
+            row (step ``screen_size - 1``); ``truncated`` always False; ``info`` ``{"caught": bool}`` at the
+            end, else ``{}``.
+
+        Raises:
+            ValueError: a malformed action; the message names the field.
+            RuntimeError: called before ``reset`` or after the game ended.
+        """
+        return super().step(action)
+
+
+class CatchVectorEnv(BatchedVectorEnv):
+    """A natively batched ``CatchEnv`` (``gym.make_vec("GlimpseCatch-v0", num_envs=N)``).
+
+    Same-step autoreset; the ended games are in ``info["final_obs"]`` and ``info["final_info"]``
+    (``caught``). Sub-env ``i`` after ``reset(seed=s)`` plays the games of a ``CatchEnv`` reset with
+    ``seed=s + i``. See ``ram_env.core.BatchedVectorEnv``. Arguments are ``CatchEnv``'s, plus
+    ``num_envs`` and ``group_size``; ``render_mode`` may be "rgb_array".
+
+    ``group_size=M`` groups the envs ``0..M-1``, ``M..2M-1``, ...: the ``M`` games of a group start with
+    the same ball (column and direction), each from its own first-glimpse location. The seed rule holds
+    whole for each group's first env; env ``i`` plays its group's balls from the first-glimpse locations
+    of a ``CatchEnv`` seeded ``s + i``. Groups are reset together (a ``reset_mask`` covers whole groups).
+
+    Examples:
+        >>> import gymnasium as gym
+        >>> import ram_env
+        >>> envs = gym.make_vec("GlimpseCatch-v0", num_envs=8)
+        >>> obs, info = envs.reset(seed=0)
+        >>> obs["glimpse"].shape, obs["location"].shape
+        ((8, 3, 6, 6), (8, 2))
+    """
+
+    metadata = {**BatchedVectorEnv.metadata, "render_fps": 8}
+
+    def __init__(
+        self,
+        num_envs: int,
+        screen_size: int = 24,
+        paddle_width: int = 2,
+        glimpse_size: int = 6,
+        n_scales: int = 3,
+        start: str = "random",
+        render_mode: str | None = None,
+        group_size: int = 1,
+    ) -> None:
+        self.task = CatchTask(screen_size, paddle_width, glimpse_size, n_scales, start)
+        super().__init__(CatchEpisodes(self.task, num_envs, group_size), render_mode)
+
+    def reset(
+        self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Start new games in every env, or in the whole groups of ``options["reset_mask"]``.
+
+        Args:
+            seed: an integer ``s`` in ``[0, 2**64)`` seeds env ``i`` with ``s + i``; a list seeds each env;
+                None continues the streams.
+            options: ``"reset_mask"``: ``(num_envs,)`` bool, the envs to restart (after a first full reset);
+                ``"location"``: ``(x, y)`` or ``(num_envs, 2)`` in [-1, 1], the first glimpses there.
+
+        Returns:
+            ``(observation, info)``: ``{"glimpse": (num_envs, k, g, g) float32, "location": (num_envs, 2)
+            float32}`` and ``{}``.
+
+        Raises:
+            ValueError: a bad seed or option; the message names it.
+        """
+        return super().reset(seed=seed, options=options)
+
+    def step(
+        self, actions: dict[str, np.ndarray]
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """Move every paddle and ball and glimpse; judge the games whose ball landed, and restart them.
+
+        Args:
+            actions: ``{"location": (num_envs, 2) floats, clipped to [-1, 1], "move": (num_envs,) ints, 0
+                left, 1 stay, 2 right}``.
+
+        Returns:
+            ``(observation, reward, terminated, truncated, info)``: observation as ``reset``'s (where a game
+            ended, the next game's first glimpse); ``(num_envs,)`` float64 rewards (1.0 for a caught ball,
+            else 0.0); ``(num_envs,)`` bool ``terminated`` and ``truncated`` (always False); where games
+            ended, ``info["final_obs"]`` and ``info["final_info"]`` (``caught``) with their masks.
+
+        Raises:
+            ValueError: a malformed action; the message names the field.
+            RuntimeError: called before the first ``reset``.
+        """
+        return super().step(actions)

@@ -1,7 +1,7 @@
 """MNIST-format datasets: the copy shipped in the package, or any folder with the same four files.
 
-Splits follow the paper's protocol: ``train`` is the first 55,000 images of the training file,
-``valid`` its last 5,000, ``test`` the test file. Images stay uint8 in memory.
+Splits follow the paper's protocol (``ram_env.splits``): ``train`` is the first 55,000 images of the training
+file, ``valid`` its last 5,000, ``test`` the test file. Images stay uint8 in memory.
 """
 
 from __future__ import annotations
@@ -15,20 +15,19 @@ from pathlib import Path
 import numpy as np
 
 from ram_env.idx import IDXFormatError, read_idx
+from ram_env.splits import SPLITS, VALID_SIZE, training_file_rows
 
 __all__ = [
-    "SPLITS",
+    "SPLITS",  # defined in ram_env.splits, still importable from here
     "Dataset",
     "Split",
     "MNIST_FILES",
-    "VALID_SIZE",
+    "VALID_SIZE",  # defined in ram_env.splits, still importable from here
     "load_dataset",
     "missing_files",
     "shipped_mnist_dir",
 ]
 
-SPLITS = ("train", "valid", "test")
-VALID_SIZE = 5000
 MNIST_FILES = {
     "train_images": "train-images-idx3-ubyte",
     "train_labels": "train-labels-idx1-ubyte",
@@ -136,10 +135,10 @@ def _load(folder: Path) -> Dataset:
         )
     if len(test_labels) == 0:
         raise IDXFormatError(f"{folder}: the test files hold no images; the test split needs at least one")
-    n_train = len(train_labels) - VALID_SIZE
+    train, valid = training_file_rows(len(train_labels)).values()
     return Dataset(
-        train=Split(train_images[:n_train], _readonly(train_labels[:n_train])),
-        valid=Split(train_images[n_train:], _readonly(train_labels[n_train:])),
+        train=Split(train_images[train], _readonly(train_labels[train])),
+        valid=Split(train_images[valid], _readonly(train_labels[valid])),
         test=Split(test_images, _readonly(test_labels)),
         n_classes=int(max(train_labels.max(), test_labels.max())) + 1,
         source=folder,

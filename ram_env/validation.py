@@ -1,4 +1,4 @@
-"""Checks of what a user hands the envs: seeds, reset options, action locations and the first glimpse's rule.
+"""Checks of what a user hands the envs: settings, seeds, reset options, actions and the first glimpse's rule.
 
 Every rejection is a ``ValueError`` whose message names the argument, what it must be, and what it was.
 Single and vector envs use the same functions, so they accept exactly the same values.
@@ -11,11 +11,32 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SEED_LIMIT", "STARTS", "check_location", "check_options", "check_seed"]
+__all__ = [
+    "SEED_LIMIT",
+    "STARTS",
+    "check_int",
+    "check_location",
+    "check_options",
+    "check_render_mode",
+    "check_seed",
+    "validate_action",
+]
 
 SEED_LIMIT = 2**64  # seeds are integers in [0, SEED_LIMIT): the 64-bit keys of the episodes' random streams
 # Every task's ``start`` argument: the first glimpse at a uniformly random location, or at the centre.
 STARTS = ("random", "center")
+
+
+def check_int(name: str, value: Any, low: int) -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``value`` is an integer (not a bool) >= ``low``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+
+
+def check_render_mode(render_mode: str | None, modes: list[str]) -> None:
+    """Raise ``ValueError`` unless ``render_mode`` is None or one of ``modes``."""
+    if render_mode is not None and render_mode not in modes:
+        raise ValueError(f"render_mode must be one of {modes} or None, got {render_mode!r}")
 
 
 def _is_seed(value: Any) -> bool:
@@ -90,3 +111,34 @@ def check_location(value: Any) -> np.ndarray:
     if not np.isfinite(location).all():
         raise ValueError(f"action['location'] must be finite, got NaN or inf in {location.tolist()}")
     return location
+
+
+def validate_action(action: Any, batch: tuple[int, ...], key: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Check a ``{"location": (x, y), key: choice}`` action (single: ``batch=()``, batched: ``(n_envs,)``).
+
+    Returns:
+        ``(location, choice)``: ``batch + (2,)`` float64 clipped to [-1, 1], and ``batch`` int64.
+
+    Raises:
+        ValueError: not a mapping with exactly the keys "location" and ``key``, a wrongly shaped field, a
+            location that is not finite real numbers (``check_location``), or a choice that is not an
+            integer in ``[0, n)``; the message names the field.
+    """
+    if not isinstance(action, Mapping) or "location" not in action or key not in action:
+        got = f" with keys {list(action)}" if isinstance(action, Mapping) else ""
+        raise ValueError(
+            f"action must be a dict with keys 'location' (x, y in [-1, 1]) and {key!r} (an integer in [0, {n})), "
+            f"got {type(action).__name__}{got}"
+        )
+    extra = sorted(map(str, set(action) - {"location", key}))
+    if extra:
+        raise ValueError(f"action has unknown keys {extra}: it takes only 'location' and {key!r}")
+    location = check_location(action["location"])
+    if location.shape != batch + (2,):
+        raise ValueError(f"action['location'] must have shape {batch + (2,)}, got {location.shape}")
+    choice = np.asarray(action[key])
+    if choice.shape != batch:
+        raise ValueError(f"action[{key!r}] must have shape {batch}, got {choice.shape}")
+    if not np.issubdtype(choice.dtype, np.integer) or ((choice < 0) | (choice >= n)).any():
+        raise ValueError(f"action[{key!r}] must be an integer in [0, {n}), got {choice.tolist()}")
+    return np.clip(location, -1.0, 1.0), choice.astype(np.int64)

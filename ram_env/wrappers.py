@@ -22,7 +22,7 @@ import numpy as np
 from gymnasium.vector import VectorActionWrapper, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from ram_env.batched_env import check_int
+from ram_env.validation import check_int
 
 __all__ = ["GridActions", "GridActionsVector", "choice_key", "grid_to_dict"]
 
