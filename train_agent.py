@@ -9,8 +9,8 @@
 The run directory gets ``config.json``, ``checkpoints/latest.pt`` and ``checkpoints/best.pt`` (lowest
 validation error), ``tensorboard/``, ``metrics.jsonl`` (one line per epoch), and at the end ``test.json``
 (the test error) and ``pictures/glimpse_paths.png`` / ``.gif``. Hyperparameter flags default to the
-settings of the env id's file in ``agents/hyperparams/`` (``agents.defaults``), then to
-``agents.ReinforceConfig``; a flag overrides the file.
+settings of the env id's file in ``agents/hyperparams/`` (``agents.defaults``), then to the library's
+defaults (``agents/hyperparams/defaults.toml``); a flag overrides the file.
 ``--algo ppo | recurrent_ppo | a2c`` trains stable-baselines3 / sb3-contrib unchanged (``agents.SB3Agent``:
 grid actions, the glimpse network as features extractor) from the reward alone, with SB3's progress bar
 and TensorBoard scalars, a validation every ``--eval-freq`` env steps, and the same run-directory files.
@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import ram_env
+from agents.algorithms import ALGORITHMS
 from agents.cli_checks import (
     FlagError,
     check_data_dir,
@@ -39,44 +40,18 @@ from agents.cli_checks import (
     read_run_config,
 )
 from agents.config import ReinforceConfig
-from agents.defaults import default_hyperparams, hyperparams_file
+from agents.defaults import SB3_RUN_SETTINGS, default_hyperparams, env_hyperparams, hyperparams_file, library_defaults
 from agents.distributed import Distributed, DistributedSetupError
 from agents.divergence import TrainingDiverged
+from agents.run_dir import RunDirectory
 
-ALGOS = ("reinforce", "ppo", "recurrent_ppo", "a2c")
+ALGOS = tuple(ALGORITHMS)
 DEFAULT_ALGO, DEFAULT_ENV = "reinforce", "GlimpseMNIST-v0"
 # The flags --eval-only takes besides --checkpoint; the others train, and are refused with it.
 EVAL_FLAGS = ("algo", "env", "seed", "device", "data_dir", "n_glimpses", "start", "eval_only", "checkpoint",
               "pretrained", "no_progress_bar")
 # The SB3 run settings when neither a flag nor the env id's hyperparameter file gives them.
-SB3_SETTINGS = {"n_timesteps": 1_000_000, "num_envs": 128, "grid_size": 7, "location_init_std": 0.25,
-                "eval_freq": 200_000}
-_HELP = {
-    "core": "core network: rnn (the paper's) or lstm",
-    "glimpse_hidden": "width of the glimpse network's glimpse layer h_g",
-    "location_hidden": "width of the glimpse network's location layer h_l",
-    "hidden_size": "width of g_t and of the core state h_t",
-    "location_std": "std of the Gaussian location policy ([-1, 1] spans the canvas); its start if learned",
-    "location_std_final": "anneal the location std linearly to this value over the training (0: constant)",
-    "learn_location_std": "train the location std by REINFORCE (true/false)",
-    "batch_size": "images per update (the training gym.make_vec has batch-size x rollouts-per-image envs)",
-    "rollouts_per_image": "episodes played on each image, on the same canvas (the env's group_size)",
-    "baseline": "REINFORCE's baseline: learned, leave_one_out (the image's other rollouts) or both",
-    "full_gradient": "REINFORCE's gradient also reaches the core and glimpse networks (true/false)",
-    "max_grad_norm": "clip the gradient's L2 norm to this (0: no clipping)",
-    "learned_start": "take the first glimpse at a learned location instead of the env's start (true/false)",
-    "epochs": "training epochs (an epoch plays each training image about once)",
-    "optimizer": "adamw or sgd (with --momentum)",
-    "momentum": "SGD's momentum",
-    "learning_rate": "the peak learning rate",
-    "warmup_epochs": "linear learning-rate warm-up, in epochs, before --lr-schedule",
-    "lr_schedule": "after the warm-up: cosine (to 0), linear (to 0), constant or exponential",
-    "lr_decay": "the exponential schedule's factor per epoch",
-    "weight_decay": "the optimizer's weight decay (decoupled for adamw)",
-    "entropy_coef": "games: weight of the move policy's entropy bonus",
-    "gae_lambda": "advantage lambda: 1 is REINFORCE's reward - baseline, below 1 GAE",
-    "num_threads": "torch CPU threads (0: torch's default)",
-}
+SB3_SETTINGS = library_defaults(SB3_RUN_SETTINGS)
 
 
 class UsageError(Exception):
@@ -123,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         kind = {"int": int, "float": float, "str": str, "bool": parse_bool}[str(field.type)]
         group.add_argument("--" + field.name.replace("_", "-"), type=kind, default=None,
-                           help=f"{_HELP[field.name]} (default: the env's file, else {field.default})")
+                           help=f"{field.metadata['help']} (default: the env's file, else {field.default})")
     sb3 = parser.add_argument_group(
         "stable-baselines3 (ppo, recurrent_ppo, a2c; defaults: the env's file, else "
         f"-n {SB3_SETTINGS['n_timesteps']})"
@@ -170,10 +145,11 @@ def env_kwargs_of(args: argparse.Namespace) -> dict[str, Any]:
     return kwargs
 
 
-def file_defaults(env_id: str, algo: str) -> dict[str, Any]:
-    """The ``[algo]`` table of ``env_id``'s hyperparameter file; a broken file is a usage error."""
+def file_defaults(env_id: str, algo: str, with_library: bool = False) -> dict[str, Any]:
+    """The ``[algo]`` table of ``env_id``'s hyperparameter file (``with_library``: over the library's
+    defaults); a broken file is a usage error."""
     try:
-        return default_hyperparams(env_id, algo)
+        return (env_hyperparams if with_library else default_hyperparams)(env_id, algo)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
 
@@ -193,12 +169,12 @@ def config_of(args: argparse.Namespace) -> ReinforceConfig:
 
 
 def resolve_sb3_settings(args: argparse.Namespace) -> None:
-    """Fill the SB3 run settings and keyword arguments the flags left out from the env's file, then from
-    ``SB3_SETTINGS``; ``--hyperparams`` overrides the file's keyword arguments."""
-    file = file_defaults(args.env, args.algo)
-    for name, default in SB3_SETTINGS.items():
+    """Fill the SB3 run settings and keyword arguments the flags left out from the env's file, then from the
+    library's defaults (``agents.defaults.env_hyperparams``); ``--hyperparams`` overrides the keyword arguments."""
+    file = file_defaults(args.env, args.algo, with_library=True)
+    for name in SB3_SETTINGS:
         if getattr(args, name) is None:
-            setattr(args, name, file.get(name, default))
+            setattr(args, name, file[name])
     kwargs = {key: value for key, value in file.items() if key not in SB3_SETTINGS}
     args.sb3_kwargs = {**kwargs, **hyperparams_of(args)}
 
@@ -344,6 +320,11 @@ def finished(agent: Any, n_timesteps: int | None) -> bool:
     return agent.algo == "reinforce" and agent.epoch >= agent.config.epochs
 
 
+def run_directory(args: argparse.Namespace, seed: int) -> RunDirectory:
+    """The run directory: ``--run-dir``, else ``runs/ALGO_ENV_SEED``."""
+    return RunDirectory(args.run_dir) if args.run_dir else RunDirectory.default(args.algo, args.env, seed)
+
+
 def start_distributed(args: argparse.Namespace) -> Distributed | None:
     """Join the other workers when ``torchrun`` started this process (None otherwise). Rank 0 alone writes
     the run directory and prints; ``--device cuda`` becomes this worker's GPU. A restart by torchrun
@@ -361,10 +342,10 @@ def start_distributed(args: argparse.Namespace) -> Distributed | None:
         args.no_progress_bar = True
     if int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0:
         seed = 0 if args.seed is None else args.seed
-        run_dir = Path(args.run_dir or f"runs/{args.algo}_{args.env}_{seed}")
-        if (run_dir / "checkpoints" / "latest.pt").is_file() and not args.resume:
-            print(f"torchrun restarted the workers: resuming {run_dir} from its latest checkpoint")
-            args.run_dir, args.resume = str(run_dir), True
+        files = run_directory(args, seed)
+        if files.latest.is_file() and not args.resume:
+            print(f"torchrun restarted the workers: resuming {files.path} from its latest checkpoint")
+            args.run_dir, args.resume = str(files.path), True
             for name in ("seed", "data_dir", "n_glimpses", "start", *ReinforceConfig.field_names()):
                 setattr(args, name, None)  # the run's own settings come from its checkpoint, as --resume asks
     return distributed
@@ -379,8 +360,8 @@ def run_training(args: argparse.Namespace, distributed: Distributed | None = Non
     check_flags_fit_algo(args)
     env_kwargs_of(args)  # checks --data-dir before anything reads it
     seed = 0 if args.seed is None else args.seed
-    run_dir = Path(args.run_dir or f"runs/{args.algo}_{args.env}_{seed}")
-    latest, best_path = run_dir / "checkpoints" / "latest.pt", run_dir / "checkpoints" / "best.pt"
+    files = run_directory(args, seed)
+    run_dir, latest, best_path = files.path, files.latest, files.best
     if args.resume and not latest.is_file():
         raise UsageError(f"--resume: no checkpoint at {latest}; start the run without --resume")
     check_run_dir(run_dir)
@@ -425,7 +406,7 @@ def run_training(args: argparse.Namespace, distributed: Distributed | None = Non
         check_split_count("--pictures", args.pictures, args.env, "test", args.data_dir)
         agent, config = new_agent(args, seed, run_dir)
         if main_rank:
-            (run_dir / "config.json").write_text(json.dumps(
+            files.config.write_text(json.dumps(
                 {"algo": args.algo, "env_id": args.env, "env_kwargs": agent.env_kwargs, "device": args.device,
                  "seed": seed, "n_timesteps": args.n_timesteps, "config": config, "command": sys.argv,
                  "world_size": 1 if distributed is None else distributed.world_size}, indent=2) + "\n")

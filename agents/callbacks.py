@@ -3,12 +3,13 @@ metrics file, checkpoints)."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from tqdm.auto import tqdm
+
+from agents.run_dir import RunDirectory
 
 __all__ = ["RunDirectoryCallback", "TrainingCallback", "validation_line"]
 
@@ -43,8 +44,9 @@ class RunDirectoryCallback(TrainingCallback):
       glimpses/s, episodes/s, images/s)
       and ``eval/valid_error``, against env steps;
     - ``metrics.jsonl``: one JSON line per epoch;
-    - ``checkpoints/latest.pt`` after every epoch and ``checkpoints/best.pt`` when the validation error
-      is the lowest so far, both written atomically and loadable with ``agents.load``;
+    - ``checkpoints/latest.pt`` after every epoch and ``checkpoints/best.pt`` (without the training state)
+      when the validation error is the lowest so far, both written atomically and loadable with
+      ``agents.load`` (``agents.run_dir.RunDirectory``);
     - with ``verbose``, one line per epoch on stdout (``validation_line``), so that a run whose output goes
       to a file can be followed there.
 
@@ -55,26 +57,20 @@ class RunDirectoryCallback(TrainingCallback):
     """
 
     def __init__(self, run_dir: str | Path, tensorboard_dir: str | Path | None = None, verbose: int = 1) -> None:
-        self.run_dir = Path(run_dir)
+        self.run_dir, self.files = Path(run_dir), RunDirectory(run_dir)
         self.verbose = verbose
-        self.tensorboard_dir = Path(tensorboard_dir) if tensorboard_dir else self.run_dir / "tensorboard"
-        self.latest = self.run_dir / "checkpoints" / "latest.pt"
-        self.best = self.run_dir / "checkpoints" / "best.pt"
-        self.metrics = self.run_dir / "metrics.jsonl"
+        self.tensorboard_dir = Path(tensorboard_dir) if tensorboard_dir else self.files.tensorboard
+        self.latest, self.best, self.metrics = self.files.latest, self.files.best, self.files.metrics
         self._writer: Any = None
 
     def on_training_start(self, agent: Any) -> None:
         from torch.utils.tensorboard import SummaryWriter
 
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.files.start(agent.history)
         # A resumed run drops the events logged after its checkpoint, whose step is num_timesteps: those
         # logged at that step (the checkpoint's epoch) stay.
         purge_step = agent.num_timesteps + 1 if agent.num_timesteps else None
         self._writer = SummaryWriter(str(self.tensorboard_dir), purge_step=purge_step)
-        # A resumed run rewrites the metrics of the epochs it has, dropping any written after its checkpoint.
-        with open(self.metrics, "w") as file:
-            for record in agent.history:
-                file.write(json.dumps(record) + "\n")
 
     def on_log(self, agent: Any, scalars: dict[str, float]) -> None:
         step, writer = agent.num_timesteps, self._writer
@@ -90,12 +86,7 @@ class RunDirectoryCallback(TrainingCallback):
         self._writer.add_scalar("eval/valid_error", record["valid_error"], agent.num_timesteps)
         self._writer.add_scalar("charts/epoch", record["epoch"], agent.num_timesteps)
         self._writer.flush()
-        with open(self.metrics, "a") as file:
-            file.write(json.dumps(record) + "\n")
-        best_error = min(r["valid_error"] for r in agent.history)
-        if record["valid_error"] <= best_error:
-            agent.save(self.best, training_state=False)
-        agent.save(self.latest)
+        best_error = self.files.validated(agent, agent.history, training_state=False)
         if self.verbose:
             tqdm.write(validation_line(record, best_error))  # above the progress bar, if one is drawn
             sys.stdout.flush()

@@ -13,6 +13,8 @@ from typing import Any
 
 import torch
 
+from agents.algorithms import ALGORITHMS, agent_class
+
 __all__ = [
     "ENVELOPE",
     "FORMAT",
@@ -158,15 +160,11 @@ def load(path: str | Path, device: str = "cpu") -> Any:
         FileNotFoundError: no file at ``path``.
         ValueError: not a saved agent, a damaged one, or one lacking a field (the message names the file).
     """
-    from agents.reinforce import ReinforceRAM
-    from agents.sb3.agent import SB3_ALGOS, SB3Agent
-
     payload = read_checkpoint(path, device)
-    algorithms = {ReinforceRAM.algo: ReinforceRAM, **{algo: SB3Agent for algo in SB3_ALGOS}}
-    if payload.get("algo") not in algorithms:
-        raise ValueError(f"{path} holds an agent of algorithm {payload.get('algo')!r}, not one of {list(algorithms)}")
+    if payload.get("algo") not in ALGORITHMS:
+        raise ValueError(f"{path} holds an agent of algorithm {payload.get('algo')!r}, not one of {list(ALGORITHMS)}")
     try:
-        return algorithms[payload["algo"]].from_payload(payload, device)
+        return agent_class(payload["algo"]).from_payload(payload, device)
     except KeyError as exc:
         raise ValueError(
             f"{path} is an incomplete saved agent: it lacks the field {exc.args[0]!r}; save the agent again"

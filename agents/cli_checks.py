@@ -14,6 +14,7 @@ from typing import Any
 
 import ram_env
 from agents.evaluation import split_size
+from agents.tasks import is_game
 from ram_env.datasets import MNIST_FILES, missing_files
 
 __all__ = [
@@ -50,7 +51,7 @@ def check_seed(seed: int | None) -> None:
 
 def check_data_dir(env_id: str, data_dir: str) -> None:
     """``--data-dir``: only for the classification tasks, and a folder holding a readable MNIST-format set."""
-    if env_id in ram_env.GAME_IDS:
+    if is_game(env_id):
         raise FlagError(f"--data-dir is for the classification tasks; {env_id} has no dataset: leave it out")
     if not Path(data_dir).is_dir():
         raise FlagError(f"--data-dir {data_dir}: no such folder (it must hold the four MNIST IDX files)")

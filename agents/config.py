@@ -1,14 +1,18 @@
 """The hyperparameters of the REINFORCE-trained Recurrent Attention Model, in one dataclass.
 
-The defaults are the GlimpseMNIST-v0 configuration (its measured figures: ``docs/results.md``); the other
-tasks' files in ``agents/hyperparams/`` override them.
+Each field's default is the ``[reinforce]`` table of ``agents/hyperparams/defaults.toml`` (the GlimpseMNIST-v0
+configuration; measured: ``docs/results.md#glimpsemnist-v0``); the other tasks' files in
+``agents/hyperparams/`` override them. Each field's meaning is its ``metadata["help"]``, which
+``train_agent.py --help`` prints beside the field's flag.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+from typing import Any
 
+from agents.defaults import library_defaults
 from agents.networks import CORES
 
 __all__ = ["BASELINES", "LR_SCHEDULES", "OPTIMIZERS", "ReinforceConfig"]
@@ -16,79 +20,72 @@ __all__ = ["BASELINES", "LR_SCHEDULES", "OPTIMIZERS", "ReinforceConfig"]
 BASELINES = ("learned", "leave_one_out", "both")
 OPTIMIZERS = ("adamw", "sgd")
 LR_SCHEDULES = ("cosine", "linear", "constant", "exponential")
+_DEFAULTS = library_defaults("reinforce")
+
+
+def _field(name: str, help: str) -> Any:
+    """A field whose default is ``name``'s value in ``defaults.toml`` and whose meaning is ``help``."""
+    return field(default=_DEFAULTS[name], metadata={"help": help})
 
 
 @dataclass
 class ReinforceConfig:
-    """Hyperparameters of ``agents.ReinforceRAM``.
+    """Hyperparameters of ``agents.ReinforceRAM``: each field's ``metadata["help"]`` says what it is
+    (``dataclasses.fields(ReinforceConfig)``), and ``agents/hyperparams/defaults.toml`` its default."""
 
-    Attributes:
-        core: "rnn" (the paper's 256-unit RNN) or "lstm".
-        glimpse_hidden: width of the glimpse network's ``h_g`` (paper: 128).
-        location_hidden: width of the glimpse network's ``h_l`` (paper: 128).
-        hidden_size: width of ``g_t`` and of the core's state ``h_t`` (paper: 256).
-        location_std: std of the Gaussian location policy, in location units ([-1, 1] spans the canvas);
-            with ``learn_location_std`` its starting value.
-        location_std_final: if > 0, the std is annealed linearly from ``location_std`` to this value over
-            the training; 0: constant.
-        learn_location_std: the std is a parameter of the location network, trained by REINFORCE.
-        batch_size: images per update. Each is played ``rollouts_per_image`` times, so the training
-            ``gym.make_vec`` has ``batch_size * rollouts_per_image`` envs.
-        rollouts_per_image: episodes played on each image (on the same canvas, each from its own
-            first-glimpse location and with its own location noise): the env's ``group_size``.
-        baseline: what REINFORCE's reward is compared with. "learned": the baseline network's per-step
-            estimate ``b_t``; "leave_one_out": the mean reward of the image's other rollouts; "both": the
-            leave-one-out mean of ``reward - b_t`` over the other rollouts, subtracted from the rollout's own
-            ``reward - b_t``. The last two need ``rollouts_per_image >= 2``.
-        full_gradient: REINFORCE's gradient also reaches the core and glimpse networks (the paper's eq. 2
-            differentiates all the weights); False: the location network's input ``h_t`` is detached and the
-            core learns from the cross-entropy alone.
-        max_grad_norm: clip the gradient's global L2 norm to this value; 0: no clipping.
-        learned_start: the first glimpse is taken where the agent chooses before seeing anything: a
-            Gaussian (the location std) around a trained location, its log-probability in REINFORCE (with
-            the other rollouts' mean reward as baseline); False: where the env's ``start`` puts it.
-        epochs: training length in epochs; an epoch plays each training image about once
-            (``ceil(train images / batch_size)`` updates).
-        optimizer: "adamw" or "sgd" (with ``momentum``, as the paper).
-        momentum: SGD's momentum.
-        learning_rate: the peak learning rate.
-        warmup_epochs: epochs of linear warm-up from 0 to ``learning_rate``, before ``lr_schedule``.
-        lr_schedule: after the warm-up: "cosine" (decay to 0), "linear" (to 0), "constant", or
-            "exponential" (times ``lr_decay`` per epoch).
-        lr_decay: the "exponential" schedule's factor per epoch.
-        weight_decay: the optimizer's weight decay (decoupled for AdamW).
-        entropy_coef: games only: weight of the move policy's entropy bonus.
-        gae_lambda: the advantages' lambda: 1 is REINFORCE's ``reward - baseline``; below 1, generalised
-            advantage estimation over the baseline's per-step estimates.
-        seed: seeds the weights, the env episodes and the location noise.
-        num_threads: torch CPU threads; 0 leaves torch's default.
-    """
-
-    core: str = "rnn"
-    glimpse_hidden: int = 128
-    location_hidden: int = 128
-    hidden_size: int = 256
-    location_std: float = 0.1
-    location_std_final: float = 0.0
-    learn_location_std: bool = False
-    batch_size: int = 512
-    rollouts_per_image: int = 1
-    baseline: str = "learned"
-    full_gradient: bool = False
-    max_grad_norm: float = 0.0
-    learned_start: bool = False
-    epochs: int = 230
-    optimizer: str = "adamw"
-    momentum: float = 0.9
-    learning_rate: float = 2e-3
-    warmup_epochs: float = 1.0
-    lr_schedule: str = "cosine"
-    lr_decay: float = 0.98
-    weight_decay: float = 0.0
-    entropy_coef: float = 0.0
-    gae_lambda: float = 1.0
-    seed: int = 0
-    num_threads: int = 0
+    core: str = _field("core", "core network: rnn (the paper's 256-unit RNN) or lstm")
+    glimpse_hidden: int = _field("glimpse_hidden", "width of the glimpse network's glimpse layer h_g (paper: 128)")
+    location_hidden: int = _field("location_hidden",
+                                  "width of the glimpse network's location layer h_l (paper: 128)")
+    hidden_size: int = _field("hidden_size", "width of g_t and of the core's state h_t (paper: 256)")
+    location_std: float = _field(
+        "location_std", "std of the Gaussian location policy, in location units ([-1, 1] spans the canvas); with "
+        "learn_location_std its starting value")
+    location_std_final: float = _field(
+        "location_std_final", "if > 0, anneal the location std linearly from location_std to this value over the "
+        "training; 0: constant")
+    learn_location_std: bool = _field(
+        "learn_location_std", "the location std is a parameter of the location network, trained by REINFORCE "
+        "(true/false)")
+    batch_size: int = _field(
+        "batch_size", "images per update; each is played rollouts_per_image times, so the training "
+        "gym.make_vec has batch_size x rollouts_per_image envs")
+    rollouts_per_image: int = _field(
+        "rollouts_per_image", "episodes played on each image, on the same canvas, each from its own first-glimpse "
+        "location and with its own location noise (the env's group_size)")
+    baseline: str = _field(
+        "baseline", "what REINFORCE's reward is compared with: learned (the baseline network's per-step estimate "
+        "b_t), leave_one_out (the mean reward of the image's other rollouts) or both (the leave-one-out mean of "
+        "reward - b_t over the other rollouts, subtracted from the rollout's own reward - b_t); the last two need "
+        "rollouts_per_image >= 2")
+    full_gradient: bool = _field(
+        "full_gradient", "REINFORCE's gradient also reaches the core and glimpse networks, as the paper's eq. 2 "
+        "(true/false); false: the location network's input h_t is detached and the core learns from the "
+        "cross-entropy alone")
+    max_grad_norm: float = _field("max_grad_norm", "clip the gradient's global L2 norm to this value (0: no clipping)")
+    learned_start: bool = _field(
+        "learned_start", "take the first glimpse where the agent chooses before seeing anything: a Gaussian (the "
+        "location std) around a trained location, its log-probability in REINFORCE with the other rollouts' mean "
+        "reward as baseline (true/false); false: where the env's start puts it")
+    epochs: int = _field(
+        "epochs", "training length in epochs; an epoch plays each training image about once "
+        "(ceil(train images / batch_size) updates)")
+    optimizer: str = _field("optimizer", "adamw or sgd (with momentum, as the paper)")
+    momentum: float = _field("momentum", "SGD's momentum")
+    learning_rate: float = _field("learning_rate", "the peak learning rate")
+    warmup_epochs: float = _field(
+        "warmup_epochs", "epochs of linear learning-rate warm-up from 0 to learning_rate, before lr_schedule")
+    lr_schedule: str = _field(
+        "lr_schedule", "after the warm-up: cosine (decay to 0), linear (to 0), constant, or exponential (times "
+        "lr_decay per epoch)")
+    lr_decay: float = _field("lr_decay", "the exponential schedule's factor per epoch")
+    weight_decay: float = _field("weight_decay", "the optimizer's weight decay (decoupled for adamw)")
+    entropy_coef: float = _field("entropy_coef", "games only: weight of the move policy's entropy bonus")
+    gae_lambda: float = _field(
+        "gae_lambda", "the advantages' lambda: 1 is REINFORCE's reward - baseline; below 1, generalised advantage "
+        "estimation over the baseline's per-step estimates")
+    seed: int = field(default=0, metadata={"help": "seeds the weights, the env episodes and the location noise"})
+    num_threads: int = _field("num_threads", "torch CPU threads (0: torch's default)")
 
     def __post_init__(self) -> None:
         for name, choices in (

@@ -1,28 +1,61 @@
-"""Default hyperparameters per env id, read from one TOML file per id in ``agents/hyperparams/``.
+"""Default hyperparameters, read from TOML files in ``agents/hyperparams/``: the one place they are written.
 
-As rl-baselines3-zoo keeps its hyperparameters, each file (``agents/hyperparams/<env id>.toml``) has one
-table per algorithm: ``[reinforce]`` holds ``agents.ReinforceConfig`` fields; ``[ppo]``, ``[a2c]`` and
-``[recurrent_ppo]`` hold keyword arguments of the stable-baselines3 class plus the run settings
-``n_timesteps``, ``num_envs``, ``grid_size``, ``location_init_std`` and ``eval_freq``. ``train_agent.py``
-starts from them and lets flags override each value. An id or algorithm without an entry gets the library's defaults.
+``defaults.toml`` holds the library's defaults: ``[reinforce]`` (every ``agents.ReinforceConfig`` field but
+the seed), ``[sb3]`` (the run settings ``n_timesteps``, ``num_envs``, ``grid_size``, ``location_init_std``
+and ``eval_freq`` of every stable-baselines3 algorithm) and ``[ppo]``, ``[a2c]``, ``[recurrent_ppo]``
+(keyword arguments of the SB3 classes). As rl-baselines3-zoo keeps its hyperparameters, each env id then has
+a file (``agents/hyperparams/<env id>.toml``) with one table per algorithm that overrides the library's
+key by key (an SB3 table may set run settings too). ``train_agent.py`` starts from them and lets flags
+override each value.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 from typing import Any
-
-from agents.config import ReinforceConfig
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["HYPERPARAMS_DIR", "default_hyperparams", "hyperparams_file"]
+__all__ = [
+    "HYPERPARAMS_DIR",
+    "LIBRARY_DEFAULTS",
+    "SB3_RUN_SETTINGS",
+    "default_hyperparams",
+    "env_hyperparams",
+    "hyperparams_file",
+    "library_defaults",
+]
 
 HYPERPARAMS_DIR = Path(__file__).with_name("hyperparams")
+LIBRARY_DEFAULTS = HYPERPARAMS_DIR / "defaults.toml"
+SB3_RUN_SETTINGS = "sb3"  # the table of the SB3 algorithms' run settings
+
+
+def _tables(path: Path) -> dict[str, Any]:
+    """The tables of the TOML file at ``path``.
+
+    Raises:
+        ValueError: the file is not valid TOML (the message names it).
+    """
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML ({exc}); fix or delete the file") from exc
+
+
+@functools.cache
+def _library() -> dict[str, Any]:
+    return _tables(LIBRARY_DEFAULTS)
+
+
+def library_defaults(table: str) -> dict[str, Any]:
+    """A copy of the ``[table]`` of ``defaults.toml``: "reinforce", "sb3" (the run settings), or an SB3 algo."""
+    return dict(_library()[table])
 
 
 def hyperparams_file(env_id: str, directory: Path = HYPERPARAMS_DIR) -> Path:
@@ -31,7 +64,8 @@ def hyperparams_file(env_id: str, directory: Path = HYPERPARAMS_DIR) -> Path:
 
 
 def default_hyperparams(env_id: str, algo: str, directory: Path = HYPERPARAMS_DIR) -> dict[str, Any]:
-    """The ``[algo]`` table of ``env_id``'s file, or ``{}`` when there is none.
+    """The ``[algo]`` table of ``env_id``'s file (what it changes from the library's defaults), or ``{}`` when
+    there is none.
 
     Raises:
         ValueError: the file is not valid TOML, or its ``[reinforce]`` table names a field that
@@ -40,16 +74,20 @@ def default_hyperparams(env_id: str, algo: str, directory: Path = HYPERPARAMS_DI
     path = hyperparams_file(env_id, directory)
     if not path.is_file():
         return {}
-    try:
-        tables = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML ({exc}); fix or delete the file") from exc
-    table = tables.get(algo, {})
+    table = _tables(path).get(algo, {})
     if not isinstance(table, dict):
         raise ValueError(f"{path}: [{algo}] must be a table of key = value lines")
     if algo == "reinforce":
-        known = set(ReinforceConfig.field_names()) - {"seed"}
+        known = set(library_defaults("reinforce"))
         unknown = sorted(set(table) - known)
         if unknown:
             raise ValueError(f"{path}: [reinforce] has unknown keys {unknown}; known: {sorted(known)}")
     return dict(table)
+
+
+def env_hyperparams(env_id: str, algo: str, directory: Path = HYPERPARAMS_DIR) -> dict[str, Any]:
+    """Everything ``algo`` starts from on ``env_id``: the library's defaults (for an SB3 algo, its run settings
+    and keyword arguments), with ``env_id``'s own table over them. Raises as ``default_hyperparams``."""
+    library = library_defaults(algo) if algo == "reinforce" else {
+        **library_defaults(SB3_RUN_SETTINGS), **library_defaults(algo)}
+    return {**library, **default_hyperparams(env_id, algo, directory)}

@@ -154,8 +154,8 @@ class RolloutLoss(nn.Module):
         self._agent = [agent]  # a list: not registered as a submodule
 
     def forward(self, envs: Any, obs: dict[str, np.ndarray], generator: torch.Generator) -> tuple[Any, dict]:
-        """``(episodes, losses)`` of one update (``ReinforceRAM.episodes_and_losses``)."""
-        return self._agent[0].episodes_and_losses(envs, obs, generator)
+        """``(rollout, losses)`` of one update (``ReinforceRAM.rollout_and_loss``)."""
+        return self._agent[0].rollout_and_loss(envs, obs, generator)
 
 
 def evaluate_sharded(

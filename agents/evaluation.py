@@ -8,7 +8,8 @@ from typing import Any, Protocol
 import gymnasium as gym
 import numpy as np
 
-import ram_env  # noqa: F401  (registers the env ids)
+import ram_env
+from agents.tasks import is_game
 from ram_env.splits import GAME_SPLITS, game_seeds  # a game's splits: blocks of episode seeds
 
 __all__ = [
@@ -25,8 +26,8 @@ __all__ = [
 
 def split_size(env_id: str, split: str, data_dir: str | None = None) -> int:
     """Episodes in ``split`` of ``env_id``: the split's images (its size only: the images stay in the env),
-    or ``GAME_SPLITS[split]`` games for a game (``ram_env.GAME_IDS``)."""
-    if env_id in ram_env.GAME_IDS:
+    or ``GAME_SPLITS[split]`` games for a game (``agents.tasks.is_game``)."""
+    if is_game(env_id):
         if split not in GAME_SPLITS:
             raise ValueError(f"split must be one of {list(GAME_SPLITS)}, got {split!r}")
         return GAME_SPLITS[split]
@@ -35,7 +36,7 @@ def split_size(env_id: str, split: str, data_dir: str | None = None) -> int:
 
 def split_arguments(env_id: str, split: str) -> dict[str, str]:
     """The keyword arguments that make ``env_id`` play ``split``: ``{"split": split}``, or none for a game."""
-    return {} if env_id in ram_env.GAME_IDS else {"split": split}
+    return {} if is_game(env_id) else {"split": split}
 
 
 def reset_arguments(
@@ -44,7 +45,7 @@ def reset_arguments(
     """The ``reset`` keyword arguments of episode(s) ``index`` of ``split``, as ``evaluate`` plays them;
     ``first_location`` (an agent's ``first_location()``) becomes the reset option ``location``."""
     options: dict[str, Any] = {} if first_location is None else {"location": np.tile(first_location, (len(index), 1))}
-    if env_id in ram_env.GAME_IDS:
+    if is_game(env_id):
         return {"seed": game_seeds(split, seed, index).tolist(), "options": options}
     return {"seed": (seed + index).tolist(), "options": {**options, "image_index": index}}
 
@@ -83,7 +84,7 @@ def evaluate(
     Image ``i`` is shown with ``reset(seed=seed + i, options={"image_index": i})``, so its first glimpse
     location (``start="random"``) is the same for every agent and every batch size; an agent with a
     ``first_location()`` method that returns a location takes its first glimpses there. A game
-    (``ram_env.GAME_IDS``) plays its ``i``-th game of the split with ``reset(seed=offset + seed + i)``, the
+    (``agents.tasks.is_game``) plays its ``i``-th game of the split with ``reset(seed=offset + seed + i)``, the
     offset separating the splits (``ram_env.splits``).
 
     Args:
@@ -102,7 +103,7 @@ def evaluate(
         (episodes won: right label, or ball caught)}``; a classification env adds ``"predictions"`` and
         ``"labels"``, ``(n,)`` int64.
     """
-    game = env_id in ram_env.GAME_IDS
+    game = is_game(env_id)
     n_available = split_size(env_id, split, env_kwargs.get("data_dir"))
     if isinstance(first, bool) or not isinstance(first, (int, np.integer)) or not 0 <= first < n_available:
         raise ValueError(f"first must be an integer in [0, {n_available}) for split {split!r}, got {first!r}")

@@ -1,12 +1,15 @@
 """The Recurrent Attention Model trained as in the paper: REINFORCE for the locations, cross-entropy for
 the classifier (the hybrid loss), a state-dependent baseline by MSE, all through the batched env.
 
+It reads in the order of a training step, as CleanRL's ``ppo.py``: the config (``agents.config``), the
+rollout, the loss, the update and the training loop (``ReinforceRAM.learn``).
+
 One update plays one episode in each of the ``batch_size`` envs of ``gym.make_vec``: the model takes
 each glimpse, samples where to look next, and at the last step names the class; the env's reward
 (1 if right) drives REINFORCE and the episode's ``info["final_info"]["label"]`` the cross-entropy.
 
-In a game (``ram_env.GAME_IDS``: Catch) there are no labels: the model samples a move at every step as
-well as a location, and REINFORCE from the final reward alone trains both policies and, through the
+In a game (an env whose choice is a "move": Catch) there are no labels: the model samples a move at every
+step as well as a location, and REINFORCE from the final reward alone trains both policies and, through the
 moves, the core (the paper's section 4.2). With no classifier to shape the core, the baseline's MSE
 reaches the core there too.
 """
@@ -14,7 +17,7 @@ reaches the core there too.
 from __future__ import annotations
 
 import math
-import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -31,12 +34,26 @@ from agents.checkpoints import FORMAT, atomic_save, portable_env_kwargs
 from agents.config import ReinforceConfig
 from agents.distributed import Distributed, RolloutLoss, evaluate_sharded
 from agents.divergence import check_finite
+from agents.epoch_figures import EpochFigures
 from agents.evaluation import split_arguments, split_size
 from agents.networks import RecurrentAttentionModel
+from agents.tasks import GAME_CHOICE
+from ram_env.wrappers import choice_key
 
-__all__ = ["Episodes", "ReinforceRAM", "advantages", "epoch_seeds", "hybrid_loss", "leave_one_out_mean"]
+__all__ = [
+    "ReinforceRAM",
+    "Rollout",
+    "advantages",
+    "classification_rollout",
+    "epoch_seeds",
+    "game_rollout",
+    "hybrid_loss",
+    "leave_one_out_mean",
+]
 
 _LOG_EVERY = 25  # updates between logged training scalars
+
+# ------------------------------------------------------------------------------------------------ rollout
 
 
 def epoch_seeds(seed: int, epoch: int, num_envs: int) -> tuple[list[int], int]:
@@ -47,10 +64,9 @@ def epoch_seeds(seed: int, epoch: int, num_envs: int) -> tuple[list[int], int]:
 
 
 @dataclass
-class Episodes:
-    """One episode per env, as ``ReinforceRAM.rollout`` played them (``n`` envs, ``T`` glimpses, ``S``
-    sampled decisions: ``T - 1`` locations in a classification env, ``T`` moves (with ``T - 1`` locations)
-    in a game).
+class Rollout:
+    """One episode per env, as a rollout played them (``n`` envs, ``T`` glimpses, ``S`` sampled decisions:
+    ``T - 1`` locations in a classification env, ``T`` moves (with ``T - 1`` locations) in a game).
 
     Attributes:
         reward: ``(n,)`` float32 the env's final rewards (1 if the guess was right, or the ball caught).
@@ -71,6 +87,152 @@ class Episodes:
     label: torch.Tensor | None = None
     entropy: torch.Tensor | None = None
     start_log_prob: torch.Tensor | None = None
+
+
+def as_tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
+    """An env array on ``device``: shared memory on the CPU; to a GPU through pinned memory, without
+    blocking (the env stays on the CPU)."""
+    tensor = torch.from_numpy(array)
+    if device.type != "cuda":
+        return tensor
+    return tensor.pin_memory().to(device, non_blocking=True)
+
+
+def sample_choice(logits: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """One draw per row from ``softmax(logits)``: ``(n, m)`` -> ``(n,)`` int64, outside the autograd graph."""
+    return torch.multinomial(logits.detach().softmax(1), 1, generator=generator).squeeze(1)
+
+
+def _first_glimpses(
+    model: RecurrentAttentionModel,
+    envs: gym.vector.VectorEnv,
+    obs: dict[str, np.ndarray],
+    generator: torch.Generator | None,
+    rows: tuple[int, int] | None,
+) -> tuple[dict[str, np.ndarray], torch.Tensor | None]:
+    """The episodes' first observation, and the ``(n,)`` log-probabilities of its locations if they were
+    sampled: ``(obs, None)`` without a learned start; with one, ``envs`` reset to new episodes whose first
+    glimpse is at a location sampled around it."""
+    if model.start is None:
+        return obs, None
+    start_mean = model.start_mean(envs.num_envs)
+    start = model.location.sample(start_mean, generator, rows)
+    obs, _ = envs.reset(options={"location": start.clamp(-1.0, 1.0).cpu().numpy()})
+    return obs, model.location.log_prob(start_mean, start)
+
+
+def _take_in(
+    model: RecurrentAttentionModel, obs: dict[str, np.ndarray], state: Any, device: torch.device
+) -> tuple[torch.Tensor, Any]:
+    """The core's ``(h_t, state_t)`` after the glimpses of ``obs`` (``h_t``: ``(n, hidden_size)``)."""
+    return model.step(as_tensor(obs["glimpse"], device), as_tensor(obs["location"], device), state)
+
+
+def _next_location(
+    model: RecurrentAttentionModel, hidden: torch.Tensor, generator: torch.Generator | None,
+    rows: tuple[int, int] | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The location sampled from the policy at ``hidden`` ``(n, h)``: ``(n, 2)``, and its ``(n,)`` log-probability."""
+    mean = model.location_mean(hidden)
+    location = model.location.sample(mean, generator, rows)
+    return location, model.location.log_prob(mean, location)
+
+
+def classification_rollout(
+    model: RecurrentAttentionModel,
+    envs: gym.vector.VectorEnv,
+    obs: dict[str, np.ndarray],
+    n_glimpses: int,
+    generator: torch.Generator | None = None,
+    rows: tuple[int, int] | None = None,
+) -> Rollout:
+    """Play one episode in each env of a classification task (all at their first glimpse, ``obs``):
+    ``n_glimpses - 1`` locations sampled from the policy, then the most likely class named at the last step.
+
+    ``generator`` draws the location noise (``rows``: a distributed worker's rows of the batch's noise). With a
+    learned start the envs are first reset to new episodes starting around it (``obs`` is then not used). The
+    baseline sees the core's state detached: the core learns from the cross-entropy.
+    """
+    device, n, last = next(model.parameters()).device, envs.num_envs, n_glimpses - 1
+    obs, start_log_prob = _first_glimpses(model, envs, obs, generator, rows)
+    no_label, state = torch.zeros(n, dtype=torch.int64), None
+    log_probs, baselines = [], []
+    for t in range(n_glimpses):
+        hidden, state = _take_in(model, obs, state, device)
+        label = no_label
+        if t < last:
+            location, log_prob = _next_location(model, hidden, generator, rows)
+            log_probs.append(log_prob)
+            baselines.append(model.baseline(hidden.detach()))
+        else:
+            location = torch.zeros(n, 2)
+            logits = model.action(hidden)
+            label = logits.argmax(1)
+        action = {"location": location.cpu().numpy(), "label": label.cpu().numpy()}
+        obs, reward, terminated, _, info = envs.step(action)
+    label = as_tensor(info["final_info"]["label"], device)
+    return _ended(terminated, reward, log_probs, baselines, obs, start_log_prob, logits=logits, label=label)
+
+
+def game_rollout(
+    model: RecurrentAttentionModel,
+    envs: gym.vector.VectorEnv,
+    obs: dict[str, np.ndarray],
+    n_glimpses: int,
+    generator: torch.Generator | None = None,
+    rows: tuple[int, int] | None = None,
+    move_generator: torch.Generator | None = None,
+) -> Rollout:
+    """Play one episode in each env of a game (all at their first glimpse, ``obs``): at every step a move
+    sampled from the move policy, and before the last one a location sampled from the location policy.
+
+    ``generator`` draws the location noise, and the moves unless ``move_generator`` is given (a distributed
+    worker's own stream); ``rows`` and a learned start as in ``classification_rollout``. The baseline sees the
+    core's state undetached: with no classifier, its MSE shapes the core too.
+    """
+    device, n, last = next(model.parameters()).device, envs.num_envs, n_glimpses - 1
+    obs, start_log_prob = _first_glimpses(model, envs, obs, generator, rows)
+    state = None
+    log_probs, baselines, entropies = [], [], []
+    for t in range(n_glimpses):
+        hidden, state = _take_in(model, obs, state, device)
+        location, location_log_prob = (
+            _next_location(model, hidden, generator, rows) if t < last else (torch.zeros(n, 2), None)
+        )
+        log_policy = model.action(hidden).log_softmax(1)
+        move = sample_choice(log_policy, move_generator or generator)
+        log_prob = log_policy.gather(1, move[:, None]).squeeze(1)
+        log_probs.append(log_prob if location_log_prob is None else location_log_prob + log_prob)
+        entropies.append(-(log_policy.exp() * log_policy).sum(1))
+        baselines.append(model.baseline(hidden))
+        obs, reward, terminated, _, _ = envs.step({"location": location.cpu().numpy(), "move": move.cpu().numpy()})
+    return _ended(terminated, reward, log_probs, baselines, obs, start_log_prob, entropy=torch.stack(entropies, 1))
+
+
+def _ended(
+    terminated: np.ndarray,
+    reward: np.ndarray,
+    log_probs: list[torch.Tensor],
+    baselines: list[torch.Tensor],
+    next_obs: dict[str, np.ndarray],
+    start_log_prob: torch.Tensor | None,
+    **parts: torch.Tensor,
+) -> Rollout:
+    """The ``Rollout`` of episodes that the last step ended (``terminated``, ``reward``: ``(n,)``), from the
+    per-step ``(n,)`` log-probabilities and baselines; ``parts``: the task's own fields."""
+    if not terminated.all():
+        raise RuntimeError("the env's episodes did not end after n_glimpses steps")
+    return Rollout(
+        reward=as_tensor(reward.astype(np.float32), log_probs[0].device),
+        log_prob=torch.stack(log_probs, 1),
+        baseline=torch.stack(baselines, 1),
+        next_obs=next_obs,
+        start_log_prob=start_log_prob,
+        **parts,
+    )
+
+
+# --------------------------------------------------------------------------------------------------- loss
 
 
 def leave_one_out_mean(values: torch.Tensor, group_size: int) -> torch.Tensor:
@@ -114,7 +276,7 @@ def advantages(
 
 
 def hybrid_loss(
-    episodes: Episodes,
+    rollout: Rollout,
     entropy_coef: float = 0.0,
     gae_lambda: float = 1.0,
     baseline: str = "learned",
@@ -131,35 +293,33 @@ def hybrid_loss(
         scalars ``{"loss", "reinforce", "baseline_mse"}`` and ``"cross_entropy"`` (classification) or
         ``"entropy"`` (game); ``loss`` is the sum of the trained terms.
     """
-    reward = episodes.reward[:, None].expand_as(episodes.baseline)
-    baseline_mse = F.mse_loss(episodes.baseline, reward)
-    advantage = advantages(episodes.reward, episodes.baseline, gae_lambda, baseline, group_size)
-    reinforce = -(episodes.log_prob * advantage).sum(1).mean()
-    if episodes.start_log_prob is not None:  # no state before the first glimpse: the other rollouts' mean reward
-        others = leave_one_out_mean(episodes.reward, group_size if baseline != "learned" else len(episodes.reward))
-        reinforce = reinforce - (episodes.start_log_prob * (episodes.reward - others)).mean()
+    reward = rollout.reward[:, None].expand_as(rollout.baseline)
+    baseline_mse = F.mse_loss(rollout.baseline, reward)
+    advantage = advantages(rollout.reward, rollout.baseline, gae_lambda, baseline, group_size)
+    reinforce = -(rollout.log_prob * advantage).sum(1).mean()
+    if rollout.start_log_prob is not None:  # no state before the first glimpse: the other rollouts' mean reward
+        others = leave_one_out_mean(rollout.reward, group_size if baseline != "learned" else len(rollout.reward))
+        reinforce = reinforce - (rollout.start_log_prob * (rollout.reward - others)).mean()
     loss = reinforce if baseline == "leave_one_out" else reinforce + baseline_mse
     losses = {"loss": loss, "reinforce": reinforce, "baseline_mse": baseline_mse}
-    if episodes.logits is not None:
-        losses["cross_entropy"] = F.cross_entropy(episodes.logits, episodes.label)
+    if rollout.logits is not None:
+        losses["cross_entropy"] = F.cross_entropy(rollout.logits, rollout.label)
         losses["loss"] = losses["loss"] + losses["cross_entropy"]
-    if episodes.entropy is not None:
-        losses["entropy"] = episodes.entropy.sum(1).mean()  # per episode, as the REINFORCE term
+    if rollout.entropy is not None:
+        losses["entropy"] = rollout.entropy.sum(1).mean()  # per episode, as the REINFORCE term
         losses["loss"] = losses["loss"] - entropy_coef * losses["entropy"]
     return losses
 
 
-def sample_choice(logits: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """One draw per row from ``softmax(logits)``: ``(n, m)`` -> ``(n,)`` int64, outside the autograd graph."""
-    return torch.multinomial(logits.detach().softmax(1), 1, generator=generator).squeeze(1)
+# ------------------------------------------------------------------------------ the agent: act, update, learn
 
 
 class ReinforceRAM:
     """The Recurrent Attention Model (Mnih et al., 2014) with its REINFORCE + cross-entropy training.
 
     Args:
-        env_id: a registered env id: a classification task (``ram_env.ENV_IDS``) or a game
-            (``ram_env.GAME_IDS``).
+        env_id: a registered env id: a classification task (its action names a "label") or a game (its
+            action is a "move", ``agents.tasks``).
         config: the hyperparameters (defaults: ``ReinforceConfig()``).
         device: torch device, "cpu" or "cuda".
         env_kwargs: keyword overrides for the env (``n_glimpses``, ``start``, ``data_dir``, ...), used for
@@ -167,7 +327,8 @@ class ReinforceRAM:
 
     Attributes:
         model: the ``RecurrentAttentionModel``; its action network names the class, or in a game the move.
-        action_key: the env's choice besides the location, "label" or "move".
+        action_key: the env's choice besides the location, "label" or "move" (read from its action space).
+        game: whether the choice is a move (``action_key == "move"``).
         n_glimpses: glimpses (steps) per episode.
         num_timesteps: env steps (glimpses) trained on so far.
         epoch: completed training epochs.
@@ -192,8 +353,8 @@ class ReinforceRAM:
             torch.set_num_threads(self.config.num_threads)
         probe = gym.make(env_id, **self.env_kwargs)
         self.glimpse_shape = tuple(probe.observation_space["glimpse"].shape)
-        self.game = env_id in ram_env.GAME_IDS
-        self.action_key = "move" if self.game else "label"
+        self.action_key = choice_key(probe.action_space)
+        self.game = self.action_key == GAME_CHOICE
         self.n_actions = int(probe.action_space[self.action_key].n)
         self.n_glimpses = probe.unwrapped.task.n_glimpses
         probe.close()
@@ -265,7 +426,8 @@ class ReinforceRAM:
         location = np.asarray(observation["location"], dtype=np.float32).reshape(-1, 2)
         glimpse = glimpse.reshape(-1, *self.glimpse_shape)
         core_state = self._core_state(state, episode_start, len(glimpse))
-        hidden, core_state = self.model.step(self._tensor(glimpse), self._tensor(location), core_state)
+        glimpse_t, location_t = as_tensor(glimpse, self.device), as_tensor(location, self.device)
+        hidden, core_state = self.model.step(glimpse_t, location_t, core_state)
         mean = self.model.location_mean(hidden)
         next_location = mean if deterministic else self.model.location.sample(mean).clamp(-1.0, 1.0)
         logits = self.model.action(hidden)
@@ -287,19 +449,11 @@ class ReinforceRAM:
     def _core_state(self, state: tuple[np.ndarray, ...] | None, episode_start: Any, n: int) -> Any:
         if state is None:
             return None
-        tensors = [self._tensor(np.asarray(s, dtype=np.float32).reshape(n, -1)) for s in state]
+        tensors = [as_tensor(np.asarray(s, dtype=np.float32).reshape(n, -1), self.device) for s in state]
         if episode_start is not None:
-            keep = self._tensor(~np.asarray(episode_start, dtype=bool).reshape(n, 1)).float()
+            keep = as_tensor(~np.asarray(episode_start, dtype=bool).reshape(n, 1), self.device).float()
             tensors = [t * keep for t in tensors]
         return tuple(tensors) if self.config.core == "lstm" else tensors[0]
-
-    def _tensor(self, array: np.ndarray) -> torch.Tensor:
-        """An env array on the model's device: shared memory on the CPU; to a GPU through pinned memory,
-        without blocking (the env stays on the CPU)."""
-        tensor = torch.from_numpy(array)
-        if self.device.type != "cuda":
-            return tensor
-        return tensor.pin_memory().to(self.device, non_blocking=True)
 
     # --------------------------------------------------------------------------------------- training
 
@@ -340,6 +494,51 @@ class ReinforceRAM:
             return cfg.location_std
         return cfg.location_std + (cfg.location_std_final - cfg.location_std) * min(1.0, progress)
 
+    def rollout(
+        self, envs: gym.vector.VectorEnv, obs: dict[str, np.ndarray], generator: torch.Generator | None = None
+    ) -> Rollout:
+        """Play one episode in each env of ``envs`` (all at their first glimpse, ``obs``) with this agent's
+        model: ``game_rollout`` in a game, else ``classification_rollout``. ``generator`` draws the location
+        noise (and, in one process, the moves)."""
+        if self.game:
+            return game_rollout(self.model, envs, obs, self.n_glimpses, generator, self._noise_rows,
+                                self._move_generator)
+        return classification_rollout(self.model, envs, obs, self.n_glimpses, generator, self._noise_rows)
+
+    def rollout_and_loss(
+        self, envs: gym.vector.VectorEnv, obs: dict[str, np.ndarray], generator: torch.Generator
+    ) -> tuple[Rollout, dict[str, torch.Tensor]]:
+        """One update's episodes (``rollout``) and their ``hybrid_loss``."""
+        cfg = self.config
+        rollout = self.rollout(envs, obs, generator)
+        return rollout, hybrid_loss(rollout, cfg.entropy_coef, cfg.gae_lambda, cfg.baseline, cfg.rollouts_per_image)
+
+    def train_step(
+        self, envs: gym.vector.VectorEnv, obs: dict[str, np.ndarray], generator: torch.Generator
+    ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+        """The update: play one episode in every env and take one gradient step on ``hybrid_loss`` (its
+        gradient's norm clipped to ``max_grad_norm`` if that is > 0).
+
+        ``obs`` holds the episodes' first glimpses; returns the next episodes' first glimpses (same-step
+        autoreset) and the update's figures, ``grad_norm`` (before clipping) among them. Raises
+        ``agents.divergence.TrainingDiverged`` if the loss or the updated weights are not finite.
+        """
+        cfg = self.config
+        rollout, losses = (self._ddp or self.rollout_and_loss)(envs, obs, generator)
+        self.optimizer.zero_grad(set_to_none=True)
+        losses["loss"].backward()
+        losses["grad_norm"] = torch.nn.utils.clip_grad_norm_(
+            self.model.parameters(), cfg.max_grad_norm or math.inf, foreach=True
+        )
+        self.optimizer.step()
+        figures = {key: value.item() for key, value in losses.items()}
+        check_finite(figures["loss"], self.model, self.config.learning_rate)
+        figures["reward"] = rollout.reward.mean().item()
+        figures["train_error"] = 1.0 - figures["reward"]
+        if self.distributed is not None:
+            figures = self.distributed.mean(figures)
+        return rollout.next_obs, figures
+
     def learn(
         self,
         total_timesteps: int | None = None,
@@ -361,8 +560,9 @@ class ReinforceRAM:
         """
         cfg, callback = self.config, callback or TrainingCallback()
         n_envs = self.episodes_per_update
+        steps_per_update = n_envs * self.n_glimpses
         per_epoch = self.timesteps_per_epoch()
-        updates_per_epoch = per_epoch // (n_envs * self.n_glimpses)
+        updates_per_epoch = per_epoch // steps_per_update
         end = cfg.epochs * per_epoch if total_timesteps is None else min(total_timesteps, cfg.epochs * per_epoch)
         shard = self._start_distributed()
         envs = gym.make_vec(self.env_id, num_envs=shard.stop - shard.start, group_size=cfg.rollouts_per_image,
@@ -376,60 +576,63 @@ class ReinforceRAM:
             generator.manual_seed(noise_seed)
             if self._move_generator is not None:
                 self._move_generator.manual_seed(epoch_seeds(noise_seed, self.distributed.rank, 0)[1])
-            sums: dict[str, float] = {}
-            epoch_start, updates = time.perf_counter(), 0
+            figures = EpochFigures(cfg.batch_size, n_envs, self.n_glimpses)
             for update in range(updates_per_epoch):
                 if self.num_timesteps >= end:
                     break
-                progress = (self.epoch + update / updates_per_epoch) / cfg.epochs
-                for group in self.optimizer.param_groups:
-                    group["lr"] = self.learning_rate(progress)
-                if not cfg.learn_location_std:
-                    self.model.location.set_std(self.location_std(progress))
-                obs, figures = self.train_step(envs, obs, generator)
-                self.num_timesteps += n_envs * self.n_glimpses
-                updates += 1
-                for key, value in figures.items():
-                    sums[key] = sums.get(key, 0.0) + value
-                if updates % _LOG_EVERY == 0 or updates == updates_per_epoch:
-                    seconds = time.perf_counter() - epoch_start
-                    scalars = {key: value / updates for key, value in sums.items()}
-                    scalars["learning_rate"] = self.optimizer.param_groups[0]["lr"]
-                    scalars["location_std"] = self.model.location.std
-                    scalars["glimpses_per_second"] = updates * n_envs * self.n_glimpses / seconds
-                    scalars["episodes_per_second"] = updates * n_envs / seconds
-                    scalars["images_per_second"] = updates * cfg.batch_size / seconds
-                    callback.on_log(self, scalars)
-                    bar.set_postfix(epoch=self.epoch + 1, loss=f"{scalars['loss']:.3f}",
-                                    train_error=f"{scalars['train_error']:.4f}",
-                                    valid_error=f"{self.history[-1]['valid_error']:.4f}" if self.history else "-",
-                                    img_s=f"{scalars['images_per_second']:.0f}")
-                bar.update(n_envs * self.n_glimpses)
-            if updates < updates_per_epoch:  # stopped inside an epoch by total_timesteps
-                self.train_seconds += time.perf_counter() - epoch_start
+                self._set_schedules((self.epoch + update / updates_per_epoch) / cfg.epochs)
+                obs, update_figures = self.train_step(envs, obs, generator)
+                self.num_timesteps += steps_per_update
+                figures.add(update_figures)
+                if figures.updates % _LOG_EVERY == 0 or figures.updates == updates_per_epoch:
+                    self._log(figures, callback, bar)
+                bar.update(steps_per_update)
+            if figures.updates < updates_per_epoch:  # stopped inside an epoch by total_timesteps
+                self.train_seconds += figures.seconds()
                 break
-            update_seconds = time.perf_counter() - epoch_start
-            self.epoch += 1
-            valid = evaluate_sharded(self, self.env_id, "valid", self.distributed, **self.env_kwargs)
-            self.train_seconds += time.perf_counter() - epoch_start  # wall time, validation included
-            record = {key: value / updates for key, value in sums.items()}
-            record.update(
-                epoch=self.epoch,
-                timesteps=self.num_timesteps,
-                train_seconds=self.train_seconds,
-                learning_rate=self.optimizer.param_groups[0]["lr"],
-                location_std=self.model.location.std,
-                valid_error=valid["error"],
-                images_per_second=updates * cfg.batch_size / update_seconds,
-                episodes_per_second=updates * n_envs / update_seconds,
-                glimpses_per_second=updates * n_envs * self.n_glimpses / update_seconds,
-            )
-            self.history.append(record)
-            callback.on_epoch_end(self, record)
+            self._end_epoch(figures, callback)
         bar.close()
         envs.close()
         self._ddp = self._noise_rows = self._move_generator = None
         return self
+
+    def _set_schedules(self, progress: float) -> None:
+        """The learning rate and (unless learned) the location std at ``progress`` (fraction of training)."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate(progress)
+        if not self.config.learn_location_std:
+            self.model.location.set_std(self.location_std(progress))
+
+    def _log(self, figures: EpochFigures, callback: TrainingCallback, bar: Any) -> None:
+        """Tell ``callback`` and the progress bar the epoch's figures so far."""
+        scalars = figures.means()
+        scalars["learning_rate"] = self.optimizer.param_groups[0]["lr"]
+        scalars["location_std"] = self.model.location.std
+        scalars.update(figures.speeds(figures.seconds()))
+        callback.on_log(self, scalars)
+        bar.set_postfix(epoch=self.epoch + 1, loss=f"{scalars['loss']:.3f}",
+                        train_error=f"{scalars['train_error']:.4f}",
+                        valid_error=f"{self.history[-1]['valid_error']:.4f}" if self.history else "-",
+                        img_s=f"{scalars['images_per_second']:.0f}")
+
+    def _end_epoch(self, figures: EpochFigures, callback: TrainingCallback) -> None:
+        """Count the finished epoch, score the validation split, and record the epoch in ``history``."""
+        update_seconds = figures.seconds()
+        self.epoch += 1
+        valid = evaluate_sharded(self, self.env_id, "valid", self.distributed, **self.env_kwargs)
+        self.train_seconds += figures.seconds()  # wall time, validation included
+        record = figures.means()
+        record.update(
+            epoch=self.epoch,
+            timesteps=self.num_timesteps,
+            train_seconds=self.train_seconds,
+            learning_rate=self.optimizer.param_groups[0]["lr"],
+            location_std=self.model.location.std,
+            valid_error=valid["error"],
+            **figures.speeds(update_seconds),
+        )
+        self.history.append(record)
+        callback.on_epoch_end(self, record)
 
     def _start_distributed(self) -> slice:
         """This process's rows of every update's episodes: all of them, or (distributed) its shard, with the
@@ -448,96 +651,6 @@ class ReinforceRAM:
             find_unused_parameters=self.config.baseline == "leave_one_out",  # the baseline network is idle then
         )
         return shard
-
-    def train_step(
-        self, envs: gym.vector.VectorEnv, obs: dict[str, np.ndarray], generator: torch.Generator
-    ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
-        """Play one episode in every env and take one gradient step on ``hybrid_loss`` (its gradient's norm
-        clipped to ``max_grad_norm`` if that is > 0).
-
-        ``obs`` holds the episodes' first glimpses; returns the next episodes' first glimpses (same-step
-        autoreset) and the update's figures, ``grad_norm`` (before clipping) among them. Raises
-        ``agents.divergence.TrainingDiverged`` if the loss or the updated weights are not finite.
-        """
-        cfg = self.config
-        episodes, losses = (self._ddp or self.episodes_and_losses)(envs, obs, generator)
-        self.optimizer.zero_grad(set_to_none=True)
-        losses["loss"].backward()
-        losses["grad_norm"] = torch.nn.utils.clip_grad_norm_(
-            self.model.parameters(), cfg.max_grad_norm or math.inf, foreach=True
-        )
-        self.optimizer.step()
-        figures = {key: value.item() for key, value in losses.items()}
-        check_finite(figures["loss"], self.model, self.config.learning_rate)
-        figures["reward"] = episodes.reward.mean().item()
-        figures["train_error"] = 1.0 - figures["reward"]
-        if self.distributed is not None:
-            figures = self.distributed.mean(figures)
-        return episodes.next_obs, figures
-
-    def episodes_and_losses(
-        self, envs: gym.vector.VectorEnv, obs: dict[str, np.ndarray], generator: torch.Generator
-    ) -> tuple[Episodes, dict[str, torch.Tensor]]:
-        """One update's episodes (``rollout``) and their ``hybrid_loss``."""
-        cfg = self.config
-        episodes = self.rollout(envs, obs, generator)
-        return episodes, hybrid_loss(episodes, cfg.entropy_coef, cfg.gae_lambda, cfg.baseline, cfg.rollouts_per_image)
-
-    def rollout(
-        self, envs: gym.vector.VectorEnv, obs: dict[str, np.ndarray], generator: torch.Generator | None = None
-    ) -> Episodes:
-        """Play one episode in each env of ``envs`` (all at their first glimpse, ``obs``), sampling the
-        locations from the policy and naming the most likely class at the last step (in a game: sampling
-        a move at every step). With a learned start, the envs are first reset to new episodes whose first
-        glimpse is at a location sampled around it (``obs`` is then not used)."""
-        model, n, last = self.model, envs.num_envs, self.n_glimpses - 1
-        start_log_prob = None
-        if model.start is not None:
-            start_mean = model.start_mean(n)
-            start = model.location.sample(start_mean, generator, self._noise_rows)
-            start_log_prob = model.location.log_prob(start_mean, start)
-            obs, _ = envs.reset(options={"location": start.clamp(-1.0, 1.0).cpu().numpy()})
-        no_choice = torch.zeros(n, dtype=torch.int64)
-        state = None
-        log_probs, baselines, entropies = [], [], []
-        for t in range(self.n_glimpses):
-            hidden, state = model.step(self._tensor(obs["glimpse"]), self._tensor(obs["location"]), state)
-            log_prob = None
-            if t < last:
-                mean = model.location_mean(hidden)
-                location = model.location.sample(mean, generator, self._noise_rows)
-                log_prob = model.location.log_prob(mean, location)
-            else:
-                location = torch.zeros(n, 2)
-            choice = no_choice
-            if self.game:
-                log_policy = model.action(hidden).log_softmax(1)
-                choice = sample_choice(log_policy, self._move_generator or generator)
-                move_log_prob = log_policy.gather(1, choice[:, None]).squeeze(1)
-                log_prob = move_log_prob if log_prob is None else log_prob + move_log_prob
-                entropies.append(-(log_policy.exp() * log_policy).sum(1))
-            elif t == last:
-                logits = model.action(hidden)
-                choice = logits.argmax(1)
-            if log_prob is not None:
-                log_probs.append(log_prob)
-                baselines.append(model.baseline(hidden if self.game else hidden.detach()))
-            action = {"location": location.cpu().numpy(), self.action_key: choice.cpu().numpy()}
-            obs, reward, terminated, _, info = envs.step(action)
-        if not terminated.all():
-            raise RuntimeError(f"the env's episodes did not end after n_glimpses={self.n_glimpses} steps")
-        episodes = Episodes(
-            reward=self._tensor(reward.astype(np.float32)),
-            log_prob=torch.stack(log_probs, 1),
-            baseline=torch.stack(baselines, 1),
-            next_obs=obs,
-            start_log_prob=start_log_prob,
-        )
-        if self.game:
-            episodes.entropy = torch.stack(entropies, 1)
-        else:
-            episodes.logits, episodes.label = logits, self._tensor(info["final_info"]["label"])
-        return episodes
 
     # ------------------------------------------------------------------------------------ persistence
 
@@ -579,3 +692,12 @@ class ReinforceRAM:
             agent.num_timesteps, agent.epoch = training["num_timesteps"], training["epoch"]
             agent.train_seconds, agent.history = training["train_seconds"], training["history"]
         return agent
+
+
+def __getattr__(name: str) -> Any:
+    """``Episodes``, the old name of ``Rollout``: a deprecated alias, removed in the next release."""
+    if name == "Episodes":
+        warnings.warn("agents.reinforce.Episodes is deprecated and will be removed in the next release: use "
+                      "agents.reinforce.Rollout", DeprecationWarning, stacklevel=2)
+        return Rollout
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

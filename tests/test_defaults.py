@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -9,26 +10,35 @@ import pytest
 import agents
 import ram_env
 import train_agent
-from agents.defaults import HYPERPARAMS_DIR, default_hyperparams, hyperparams_file
+from agents.defaults import HYPERPARAMS_DIR, default_hyperparams, env_hyperparams, hyperparams_file, library_defaults
 
 
 def test_every_task_has_a_file_whose_tables_are_valid() -> None:
     for env_id in (*ram_env.ENV_IDS, *ram_env.GAME_IDS):
         assert hyperparams_file(env_id).is_file(), env_id
         table = default_hyperparams(env_id, "reinforce")
-        assert "epochs" in table, f"{env_id}: each task sets its own training length"
         config = agents.ReinforceConfig(**table)
         assert {key: getattr(config, key) for key in table} == table, env_id  # the file's values, unchanged
     assert agents.ReinforceConfig(**default_hyperparams("GlimpseCatch-v0", "reinforce")).core == "lstm"
-    assert sorted(p.stem for p in HYPERPARAMS_DIR.glob("*.toml")) == sorted((*ram_env.ENV_IDS, *ram_env.GAME_IDS))
+    stems = sorted(p.stem for p in HYPERPARAMS_DIR.glob("*.toml"))
+    assert stems == sorted((*ram_env.ENV_IDS, *ram_env.GAME_IDS, "defaults"))
 
 
-def test_config_defaults_are_the_mnist_file() -> None:
-    """``ReinforceConfig()`` is the GlimpseMNIST-v0 configuration, as its docstring says."""
-    table = default_hyperparams("GlimpseMNIST-v0", "reinforce")
+def test_config_defaults_are_the_library_file_and_the_mnist_configuration() -> None:
+    """``ReinforceConfig()`` takes every default from ``defaults.toml``, which GlimpseMNIST-v0 runs as it is."""
+    library = library_defaults("reinforce")
     defaults = agents.ReinforceConfig()
-    assert table["epochs"] == defaults.epochs == 230
-    assert {key: getattr(defaults, key) for key in table} == table
+    assert library == {name: getattr(defaults, name) for name in agents.ReinforceConfig.field_names() if name != "seed"}
+    assert defaults.epochs == 230
+    assert env_hyperparams("GlimpseMNIST-v0", "reinforce") == library
+
+
+def test_every_config_field_has_its_help_on_the_command_line() -> None:
+    help_text = " ".join(train_agent.build_parser().format_help().split())
+    for field in fields(agents.ReinforceConfig):
+        assert field.metadata["help"], field.name
+        if field.name != "seed":
+            assert " ".join(field.metadata["help"].split()) in help_text, field.name
 
 
 def test_missing_file_or_table_gives_no_defaults(tmp_path: Path) -> None:
@@ -55,7 +65,7 @@ def test_train_agent_takes_the_file_and_flags_override_it() -> None:
     assert override.learning_rate == 0.5 and override.core == "lstm"
     args = parser.parse_args(["--algo", "ppo", "--hyperparams", "learning_rate=0.25"])
     train_agent.resolve_sb3_settings(args)
-    expected = default_hyperparams("GlimpseMNIST-v0", "ppo")
+    expected = env_hyperparams("GlimpseMNIST-v0", "ppo")
     assert args.num_envs == expected["num_envs"] and args.n_timesteps == expected["n_timesteps"]
     assert args.sb3_kwargs["learning_rate"] == 0.25 and args.sb3_kwargs["n_steps"] == expected["n_steps"]
     assert "num_envs" not in args.sb3_kwargs

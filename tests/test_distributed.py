@@ -54,7 +54,7 @@ def gradients(agent: agents.ReinforceRAM, envs: gym.vector.VectorEnv, seeds: lis
     obs, _ = envs.reset(seed=seeds)
     generator = torch.Generator().manual_seed(noise_seed)
     agent.model.zero_grad(set_to_none=True)
-    _, losses = (module or agent.episodes_and_losses)(envs, obs, generator)
+    _, losses = (module or agent.rollout_and_loss)(envs, obs, generator)
     losses["loss"].backward()
     return [p.grad.clone() if p.grad is not None else torch.zeros_like(p) for p in agent.model.parameters()]
 

@@ -1,6 +1,6 @@
 """The SB3 snippets of README.md and docs/plugging_in.md build their models with the project's own
-settings (the env's hyperparameter file), not SB3's defaults, so that their ``model.learn`` calls take
-the number of env steps they ask for (issue 16)."""
+settings (the env's hyperparameter file over the library's defaults), not SB3's defaults, so that their
+``model.learn`` calls take the number of env steps they ask for (issue 16)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from agents.defaults import default_hyperparams
+from agents.defaults import env_hyperparams
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -31,8 +31,8 @@ def test_sb3_snippet_uses_the_projects_settings(document: str, marker: str, algo
     torch.set_num_threads(1)
     namespace: dict = {}
     exec(snippet(document, marker), namespace)  # noqa: S102 - the documentation's own code
-    model, table = namespace["model"], default_hyperparams("GlimpseMNIST-v0", algo)
-    assert model.n_envs == table.get("num_envs", 128)
+    model, table = namespace["model"], env_hyperparams("GlimpseMNIST-v0", algo)
+    assert model.n_envs == table["num_envs"]
     for key in ("n_steps", "batch_size", "n_epochs", "gamma", "ent_coef"):
         assert getattr(model, key) == table[key], key
     learning_rate = table["learning_rate"]

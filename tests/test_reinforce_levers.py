@@ -12,7 +12,7 @@ import torch
 
 import agents
 from agents.networks import LocationNetwork
-from agents.reinforce import Episodes, advantages, hybrid_loss, leave_one_out_mean
+from agents.reinforce import Rollout, advantages, hybrid_loss, leave_one_out_mean
 
 ENV = "GlimpseMNIST-v0"
 
@@ -51,12 +51,12 @@ def test_advantages_of_each_baseline_by_hand() -> None:
 
 def test_leave_one_out_loss_does_not_train_the_baseline_network() -> None:
     baseline = torch.tensor([[0.2], [0.4]], requires_grad=True)
-    episodes = Episodes(reward=torch.tensor([1.0, 0.0]), log_prob=torch.tensor([[-1.0], [-2.0]]), baseline=baseline,
-                        next_obs={})
-    loo = hybrid_loss(episodes, baseline="leave_one_out", group_size=2)
+    rollout = Rollout(reward=torch.tensor([1.0, 0.0]), log_prob=torch.tensor([[-1.0], [-2.0]]), baseline=baseline,
+                      next_obs={})
+    loo = hybrid_loss(rollout, baseline="leave_one_out", group_size=2)
     torch.testing.assert_close(loo["loss"], loo["reinforce"])  # no MSE term, no cross-entropy (no logits)
     torch.testing.assert_close(loo["reinforce"], torch.tensor(-(-1.0 * 1.0 + -2.0 * -1.0) / 2))
-    both = hybrid_loss(episodes, baseline="both", group_size=2)
+    both = hybrid_loss(rollout, baseline="both", group_size=2)
     torch.testing.assert_close(both["loss"], both["reinforce"] + both["baseline_mse"])
 
 
@@ -212,10 +212,10 @@ def test_default_training_step_is_unchanged_by_the_levers() -> None:
 
 def test_learned_start_term_by_hand() -> None:
     """No state before the first glimpse: its advantage is the reward minus the other rollouts' mean."""
-    episodes = Episodes(reward=torch.tensor([1.0, 0.0]), log_prob=torch.zeros(2, 1), baseline=torch.zeros(2, 1),
-                        next_obs={}, start_log_prob=torch.tensor([-1.0, -2.0]))
+    rollout = Rollout(reward=torch.tensor([1.0, 0.0]), log_prob=torch.zeros(2, 1), baseline=torch.zeros(2, 1),
+                      next_obs={}, start_log_prob=torch.tensor([-1.0, -2.0]))
     # others' mean [0, 1]: advantages [1, -1]; the term -mean(log_prob * advantage) = -mean([-1, 2])
-    torch.testing.assert_close(hybrid_loss(episodes)["reinforce"], torch.tensor(-0.5))
+    torch.testing.assert_close(hybrid_loss(rollout)["reinforce"], torch.tensor(-0.5))
 
 
 def test_learned_start_is_trained_and_used_by_evaluate() -> None:

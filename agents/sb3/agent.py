@@ -22,6 +22,7 @@ from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import VecMonitor
 
 from agents.checkpoints import FORMAT, atomic_save, portable_env_kwargs
+from agents.defaults import SB3_RUN_SETTINGS, library_defaults
 from agents.sb3.extractor import GlimpseFeaturesExtractor
 from agents.sb3.vec_env import make_sb3_vec_env
 from ram_env.wrappers import grid_to_dict
@@ -30,19 +31,9 @@ __all__ = ["DEFAULT_HYPERPARAMS", "SB3_ALGOS", "SB3Agent", "centre_location_prio
 
 SB3_ALGOS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "a2c": A2C, "recurrent_ppo": RecurrentPPO}
 _POLICIES = {"ppo": "MultiInputPolicy", "a2c": "MultiInputPolicy", "recurrent_ppo": "MultiInputLstmPolicy"}
-# Episodes are short and end with the only reward, so no discounting; rollouts span a few episodes.
-DEFAULT_HYPERPARAMS: dict[str, dict[str, Any]] = {
-    "ppo": {"n_steps": 24, "batch_size": 1024, "n_epochs": 4, "learning_rate": 3e-4, "gamma": 1.0, "ent_coef": 0.01},
-    "a2c": {"n_steps": 6, "learning_rate": 7e-4, "gamma": 1.0, "ent_coef": 0.01},
-    "recurrent_ppo": {
-        "n_steps": 24,
-        "batch_size": 1024,
-        "n_epochs": 4,
-        "learning_rate": 3e-4,
-        "gamma": 1.0,
-        "ent_coef": 0.01,
-    },
-}
+# The keyword arguments of each SB3 class, and the run settings, when not given: agents/hyperparams/defaults.toml.
+DEFAULT_HYPERPARAMS: dict[str, dict[str, Any]] = {algo: library_defaults(algo) for algo in SB3_ALGOS}
+_RUN = library_defaults(SB3_RUN_SETTINGS)
 
 
 def schedule(name: str, value: Any) -> Any:
@@ -79,6 +70,9 @@ def centre_location_prior(model: BaseAlgorithm, grid_size: int, std: float) -> N
 class SB3Agent:
     """An SB3 model on a glimpse env, used like every agent of the project.
 
+    The defaults of ``num_envs``, ``grid_size``, ``location_init_std`` and ``hyperparams`` are
+    ``agents/hyperparams/defaults.toml``'s.
+
     Args:
         algo: "ppo", "a2c" or "recurrent_ppo".
         env_id: a registered id (``ram_env.ENV_IDS`` or ``ram_env.CATCH_ID``).
@@ -107,11 +101,11 @@ class SB3Agent:
         self,
         algo: str,
         env_id: str,
-        num_envs: int = 128,
+        num_envs: int = _RUN["num_envs"],
         seed: int = 0,
         device: str = "cpu",
-        grid_size: int = 7,
-        location_init_std: float = 0.25,
+        grid_size: int = _RUN["grid_size"],
+        location_init_std: float = _RUN["location_init_std"],
         env_kwargs: dict[str, Any] | None = None,
         hyperparams: dict[str, Any] | None = None,
         tensorboard_log: str | None = None,
@@ -208,7 +202,7 @@ class SB3Agent:
             payload["seed"],
             device,
             payload["grid_size"],
-            payload.get("location_init_std", 0.25),
+            payload.get("location_init_std", 0.25),  # the value of agents saved before it was a setting
             payload["env_kwargs"],
             payload["hyperparams"],
             model=model,

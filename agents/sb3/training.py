@@ -1,15 +1,13 @@
 """Training runs of the SB3 algorithms: the run directory kept up to date while SB3's ``learn`` runs.
 
 SB3 writes its own TensorBoard scalars (``rollout/*``, ``train/*``, ``time/fps``) under
-``run_dir/tensorboard``; ``RunDirectoryCallback`` adds ``eval/valid_error``, appends one line per
-evaluation to ``metrics.jsonl``, and writes ``checkpoints/latest.pt`` and ``checkpoints/best.pt`` (lowest
-validation error) atomically, in the format ``agents.load`` reads, and prints one line per evaluation, as
-the REINFORCE runs do.
+``run_dir/tensorboard``; ``SB3RunDirectoryCallback`` adds ``eval/valid_error``, and keeps ``metrics.jsonl``,
+``checkpoints/latest.pt`` and ``checkpoints/best.pt`` (lowest validation error) through
+``agents.run_dir.RunDirectory``, as the REINFORCE runs do, printing one line per evaluation.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 from agents.callbacks import validation_line
 from agents.evaluation import evaluate
+from agents.run_dir import RunDirectory
 from agents.sb3.agent import SB3Agent
 
 __all__ = ["SB3RunDirectoryCallback"]
@@ -48,16 +47,13 @@ class SB3RunDirectoryCallback(BaseCallback):
         self.agent, self.run_dir = agent, Path(run_dir)
         self.eval_freq, self.eval_episodes = eval_freq, eval_episodes
         self.history = list(history or [])
-        self.latest = self.run_dir / "checkpoints" / "latest.pt"
-        self.best = self.run_dir / "checkpoints" / "best.pt"
-        self.metrics = self.run_dir / "metrics.jsonl"
+        self.files = RunDirectory(run_dir)
+        self.latest, self.best, self.metrics = self.files.latest, self.files.best, self.files.metrics
         self._last_eval = self.history[-1]["timesteps"] if self.history else 0
         self._start = time.perf_counter()
 
     def _on_training_start(self) -> None:
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        # A resumed run rewrites the records it has, dropping any written after its checkpoint.
-        self.metrics.write_text("".join(json.dumps(record) + "\n" for record in self.history))
+        self.files.start(self.history)
 
     def _on_step(self) -> bool:
         if self.num_timesteps - self._last_eval >= self.eval_freq:
@@ -80,12 +76,7 @@ class SB3RunDirectoryCallback(BaseCallback):
         self._start, self._last_eval = time.perf_counter(), self.num_timesteps
         self.history.append(record)
         self.logger.record("eval/valid_error", record["valid_error"])
-        with open(self.metrics, "a") as file:
-            file.write(json.dumps(record) + "\n")
         agent.history = self.history
-        best_error = min(r["valid_error"] for r in self.history)
-        if record["valid_error"] <= best_error:
-            agent.save(self.best)
-        agent.save(self.latest)
+        best_error = self.files.validated(agent, self.history)
         if self.verbose:
             print(validation_line(record, best_error), flush=True)
