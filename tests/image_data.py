@@ -24,7 +24,8 @@ def shape_image(rng: np.random.Generator, label: int, size: int = 32, shape_side
     background = rng.uniform(40, 90) + stripes[..., None] + rng.normal(0, 12, (size, size, 3))
     image = np.clip(background, 0, 255).astype(np.uint8)
     shade = rng.uniform(170, 255)
-    colour = (shade, rng.uniform(0, 60), rng.uniform(0, 60)) if label % 2 == 0 else (rng.uniform(0, 60), rng.uniform(60, 120), shade)
+    red = (shade, rng.uniform(0, 60), rng.uniform(0, 60))
+    colour = red if label % 2 == 0 else (rng.uniform(0, 60), rng.uniform(60, 120), shade)
     half = shape_side // 2
     cx, cy = rng.integers(half, size - half, 2)
     if label // 2 == 0:
@@ -44,7 +45,7 @@ def shape_arrays(n: int, seed: int = 0, size: int = 32, shape_side: int = 10) ->
 def write_image_folder(root: Path, per_class: int, seed: int = 0, size: int = 32, suffix: str = ".png") -> Path:
     """``root/CLASS_NAME/NNN.png`` files (BGR on disk, as OpenCV writes): ``per_class`` images a class."""
     images, labels = shape_arrays(per_class * N_CLASSES, seed, size)
-    for i, (image, label) in enumerate(zip(images, labels)):
+    for i, (image, label) in enumerate(zip(images, labels, strict=False)):
         folder = root / CLASS_NAMES[label]
         folder.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(folder / f"{i:04d}{suffix}"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))

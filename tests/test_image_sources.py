@@ -19,10 +19,10 @@ def test_folder_reads_colour_images_and_class_names(tmp_path: Path) -> None:
     assert data.channels == 3 and data.image_shape == (32, 32)
     assert len(data.train) + len(data.valid) + len(data.test) == 40 and len(data.valid) == len(data.test) == 4
     images, labels = shape_arrays(40)
-    written = {(image.tobytes(), CLASS_NAMES[label]) for image, label in zip(images, labels)}
+    written = {(image.tobytes(), CLASS_NAMES[label]) for image, label in zip(images, labels, strict=False)}
     read = set()
     for split in (data.train, data.valid, data.test):
-        for image, label in zip(split.gather(np.arange(len(split))), split.labels):
+        for image, label in zip(split.gather(np.arange(len(split))), split.labels, strict=False):
             read.add((image.transpose(1, 2, 0).tobytes(), data.class_names[label]))  # RGB, as written
     assert read == written
 
@@ -38,7 +38,7 @@ def test_seeded_split_is_stable_and_disjoint() -> None:
     images, labels = shape_arrays(100)
     a, b = load_images((images, labels), split_seed=3), load_images((images, labels), split_seed=3)
     rows = [a.split(s).rows for s in ("train", "valid", "test")]
-    assert all(np.array_equal(x, y.split(s).rows) for x, y, s in zip(rows, [b] * 3, ("train", "valid", "test")))
+    assert all(np.array_equal(x, b.split(s).rows) for x, s in zip(rows, ("train", "valid", "test"), strict=True))
     assert len(np.unique(np.concatenate(rows))) == 100
     assert not np.array_equal(a.test.rows, load_images((images, labels), split_seed=4).test.rows)
 
