@@ -43,13 +43,14 @@ from agents.config import ReinforceConfig
 from agents.defaults import SB3_RUN_SETTINGS, default_hyperparams, env_hyperparams, hyperparams_file, library_defaults
 from agents.distributed import Distributed, DistributedSetupError
 from agents.divergence import TrainingDiverged
+from agents.image_flags import IMAGE_FLAGS, add_image_flags, image_env_kwargs
 from agents.run_dir import RunDirectory
 
 ALGOS = tuple(ALGORITHMS)
 DEFAULT_ALGO, DEFAULT_ENV = "reinforce", "GlimpseMNIST-v0"
 # The flags --eval-only takes besides --checkpoint; the others train, and are refused with it.
 EVAL_FLAGS = ("algo", "env", "seed", "device", "data_dir", "n_glimpses", "start", "eval_only", "checkpoint",
-              "pretrained", "no_progress_bar")
+              "pretrained", "no_progress_bar", *IMAGE_FLAGS)
 # The SB3 run settings when neither a flag nor the env id's hyperparameter file gives them.
 SB3_SETTINGS = library_defaults(SB3_RUN_SETTINGS)
 
@@ -73,7 +74,7 @@ class DivergenceError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--algo", default=DEFAULT_ALGO, choices=ALGOS, help="learning algorithm")
-    parser.add_argument("--env", default=DEFAULT_ENV, choices=(*ram_env.ENV_IDS, *ram_env.GAME_IDS),
+    parser.add_argument("--env", default=DEFAULT_ENV, choices=(*ram_env.ENV_IDS, ram_env.IMAGES_ID, *ram_env.GAME_IDS),
                         help="env id")
     parser.add_argument("-n", "--n-timesteps", type=int, default=None,
                         help="stop after this many env steps (glimpses); default: all --epochs")
@@ -92,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="with --eval-only: evaluate the shipped --algo agent of ENV_ID (agents.load_pretrained)")
     parser.add_argument("--pictures", type=int, default=8, help="test images whose glimpse paths are drawn (0: none)")
     parser.add_argument("--no-progress-bar", action="store_true", help="hide the progress bar")
+    add_image_flags(parser)
     group = parser.add_argument_group("hyperparameters (reinforce)")
     for field in fields(ReinforceConfig):
         if field.name == "seed":
@@ -142,6 +144,7 @@ def env_kwargs_of(args: argparse.Namespace) -> dict[str, Any]:
         kwargs["n_glimpses"] = args.n_glimpses
     if args.start is not None:
         kwargs["start"] = args.start
+    kwargs.update(image_env_kwargs(args))
     return kwargs
 
 
@@ -346,7 +349,7 @@ def start_distributed(args: argparse.Namespace) -> Distributed | None:
         if files.latest.is_file() and not args.resume:
             print(f"torchrun restarted the workers: resuming {files.path} from its latest checkpoint")
             args.run_dir, args.resume = str(files.path), True
-            for name in ("seed", "data_dir", "n_glimpses", "start", *ReinforceConfig.field_names()):
+            for name in ("seed", "data_dir", "n_glimpses", "start", *IMAGE_FLAGS, *ReinforceConfig.field_names()):
                 setattr(args, name, None)  # the run's own settings come from its checkpoint, as --resume asks
     return distributed
 
@@ -402,15 +405,15 @@ def run_training(args: argparse.Namespace, distributed: Distributed | None = Non
         if args.algo != "reinforce":
             resolve_sb3_settings(args)
             check_sb3_hyperparams(args.sb3_kwargs)
-            check_split_count("--eval-episodes", args.eval_episodes, args.env, "valid", args.data_dir)
-        check_split_count("--pictures", args.pictures, args.env, "test", args.data_dir)
+            check_split_count("--eval-episodes", args.eval_episodes, args.env, "valid", **env_kwargs_of(args))
+        check_split_count("--pictures", args.pictures, args.env, "test", **env_kwargs_of(args))
         agent, config = new_agent(args, seed, run_dir)
         if main_rank:
             files.config.write_text(json.dumps(
                 {"algo": args.algo, "env_id": args.env, "env_kwargs": agent.env_kwargs, "device": args.device,
                  "seed": seed, "n_timesteps": args.n_timesteps, "config": config, "command": sys.argv,
                  "world_size": 1 if distributed is None else distributed.world_size}, indent=2) + "\n")
-    check_split_count("--pictures", args.pictures, agent.env_id, "test", agent.env_kwargs.get("data_dir"))
+    check_split_count("--pictures", args.pictures, agent.env_id, "test", **agent.env_kwargs)
     if distributed is not None:
         distributed.shard(agent.config.batch_size, "images per update (--batch-size)")
         agent.distributed = distributed

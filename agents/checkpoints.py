@@ -22,6 +22,7 @@ __all__ = [
     "atomic_save",
     "describe_file",
     "load",
+    "IN_MEMORY_SOURCE",
     "portable_env_kwargs",
     "read_checkpoint",
     "remove_orphans",
@@ -32,9 +33,21 @@ ENVELOPE = "ram-env-checksummed/1"  # the file: the payload's torch.save bytes a
 TMP_SUFFIX = ".tmp"  # atomic_save's temporary files: NAME.XXXX.tmp beside NAME
 
 
+# What a checkpoint stores for GlimpseImages-v0's ``source`` when it was in-memory arrays, not a path.
+IN_MEMORY_SOURCE = "in-memory arrays: not stored in checkpoints; save them as .npz or a folder to reload the agent"
+
+
 def portable_env_kwargs(env_kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Env keyword arguments as a checkpoint stores them: paths (``data_dir``) as strings."""
-    return {key: str(value) if isinstance(value, Path) else value for key, value in env_kwargs.items()}
+    """Env keyword arguments as a checkpoint stores them: paths (``data_dir``, ``source``) as strings.
+
+    An in-memory ``source`` (arrays) is not portable: it is stored as ``IN_MEMORY_SOURCE``, so such a
+    checkpoint loads only where that text is replaced by a path (``load_images`` then reports a missing
+    path that says so); the agent keeps working in the process that trained it.
+    """
+    out = {key: str(value) if isinstance(value, Path) else value for key, value in env_kwargs.items()}
+    if "source" in out and not isinstance(out["source"], str):
+        out["source"] = IN_MEMORY_SOURCE
+    return out
 
 
 def _envelope(payload: dict[str, Any]) -> dict[str, Any]:

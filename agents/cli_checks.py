@@ -67,11 +67,12 @@ def check_data_dir(env_id: str, data_dir: str) -> None:
         raise FlagError(f"--data-dir {data_dir}: {exc}; fix the files, or {_SHIPPED}") from exc
 
 
-def check_split_count(flag: str, count: int | None, env_id: str, split: str, data_dir: str | None) -> None:
-    """A flag counting episodes of ``split`` (``--pictures``, ``--eval-episodes``): at most the split's size."""
+def check_split_count(flag: str, count: int | None, env_id: str, split: str, **env_kwargs: Any) -> None:
+    """A flag counting episodes of ``split`` (``--pictures``, ``--eval-episodes``) of the env ``env_id``
+    with ``env_kwargs``: at most the split's size."""
     if count is None:
         return
-    available = split_size(env_id, split, data_dir)
+    available = split_size(env_id, split, **env_kwargs)
     if count > available:
         raise FlagError(f"{flag} {count}: the {split} split of {env_id} has only {available:,} episodes")
 

@@ -166,7 +166,7 @@ def evaluate_sharded(
     Without ``distributed`` (or with one worker): ``evaluate`` itself."""
     if distributed is None or distributed.world_size == 1:
         return evaluate(agent, env_id, split=split, **kwargs)
-    total = split_size(env_id, split, kwargs.get("data_dir"))
+    total = split_size(env_id, split, **kwargs)
     first, count = distributed.block(total)
     n_correct = 0
     result: dict[str, Any] = {}

@@ -10,6 +10,7 @@ import numpy as np
 
 import ram_env
 from agents.tasks import is_game
+from ram_env.image_env import image_split_size
 from ram_env.splits import GAME_SPLITS, game_seeds  # a game's splits: blocks of episode seeds
 
 __all__ = [
@@ -24,13 +25,16 @@ __all__ = [
 ]
 
 
-def split_size(env_id: str, split: str, data_dir: str | None = None) -> int:
+def split_size(env_id: str, split: str, data_dir: str | None = None, **env_kwargs: Any) -> int:
     """Episodes in ``split`` of ``env_id``: the split's images (its size only: the images stay in the env),
-    or ``GAME_SPLITS[split]`` games for a game (``agents.tasks.is_game``)."""
+    or ``GAME_SPLITS[split]`` games for a game (``agents.tasks.is_game``). ``GlimpseImages-v0`` reads its
+    images from ``env_kwargs`` (``source`` and how it is split)."""
     if is_game(env_id):
         if split not in GAME_SPLITS:
             raise ValueError(f"split must be one of {list(GAME_SPLITS)}, got {split!r}")
         return GAME_SPLITS[split]
+    if env_id == ram_env.IMAGES_ID:
+        return image_split_size(split, **env_kwargs)
     return len(ram_env.load_dataset(data_dir).split(split))
 
 
@@ -104,7 +108,7 @@ def evaluate(
         ``"labels"``, ``(n,)`` int64.
     """
     game = is_game(env_id)
-    n_available = split_size(env_id, split, env_kwargs.get("data_dir"))
+    n_available = split_size(env_id, split, **env_kwargs)
     if isinstance(first, bool) or not isinstance(first, (int, np.integer)) or not 0 <= first < n_available:
         raise ValueError(f"first must be an integer in [0, {n_available}) for split {split!r}, got {first!r}")
     n_available -= first

@@ -465,7 +465,7 @@ class ReinforceRAM:
     def timesteps_per_epoch(self) -> int:
         """Env steps in one epoch: ``ceil(train images / batch_size)`` updates of ``episodes_per_update``
         episodes (train images: the train split's, or ``agents.evaluation.GAME_SPLITS["train"]`` games)."""
-        train = split_size(self.env_id, "train", self.env_kwargs.get("data_dir"))
+        train = split_size(self.env_id, "train", **self.env_kwargs)
         updates = math.ceil(train / self.config.batch_size)
         return updates * self.episodes_per_update * self.n_glimpses
 

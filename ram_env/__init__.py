@@ -8,6 +8,7 @@
     env = gym.make("GlimpseMNIST-v0")                      # one episode at a time
     envs = gym.make_vec("GlimpseMNIST-v0", num_envs=256)   # natively batched
     game = gym.make("GlimpseCatch-v0")                     # the paper's game of Catch
+    own = gym.make("GlimpseImages-v0", source="my_images/")  # your own images (ram_env.image_env)
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from ram_env.catch import CatchEnv, CatchVectorEnv
 from ram_env.classification import GlimpseEnv, GlimpseTask, GlimpseVectorEnv
 from ram_env.datasets import Dataset, load_dataset
 from ram_env.idx import IDXFormatError, read_idx
+from ram_env.image_checks import ImageDataError
+from ram_env.image_env import IMAGES_ID, ImageGlimpseEnv, ImageGlimpseVectorEnv
+from ram_env.image_set import ImageSet, load_images
 from ram_env.retina import glimpse
 
 __all__ = [
@@ -32,8 +36,14 @@ __all__ = [
     "GlimpseTask",
     "GlimpseVectorEnv",
     "IDXFormatError",
+    "IMAGES_ID",
+    "ImageDataError",
+    "ImageGlimpseEnv",
+    "ImageGlimpseVectorEnv",
+    "ImageSet",
     "glimpse",
     "load_dataset",
+    "load_images",
     "read_idx",
 ]
 __version__ = "0.1.0"
@@ -63,6 +73,13 @@ for _env_id, _kwargs in _TASKS.items():
         vector_entry_point="ram_env.classification:GlimpseVectorEnv",
         kwargs=_kwargs,
     )
+
+# Your own images: a classification task like ENV_IDS, but it needs source= (ram_env.image_env).
+register(
+    id=IMAGES_ID,
+    entry_point="ram_env.image_env:ImageGlimpseEnv",
+    vector_entry_point="ram_env.image_env:ImageGlimpseVectorEnv",
+)
 
 register(
     id=CATCH_ID,

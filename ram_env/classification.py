@@ -19,6 +19,7 @@ from ram_env import counter_rng
 from ram_env.canvas import CanvasLayout
 from ram_env.core import BatchedEnv, BatchedVectorEnv, Episodes
 from ram_env.datasets import load_dataset
+from ram_env.image_set import ImageSet, mnist_image_set
 from ram_env.splits import SPLITS
 from ram_env.validation import STARTS, check_int, validate_action
 
@@ -87,22 +88,24 @@ class GlimpseEpisodes(Episodes):
         num_envs: number of episodes run side by side.
         group_size: envs per group (see ``Episodes``): the envs of a group show the same image on the same
             canvas, each from its own first-glimpse location.
+        data: the images (``ram_env.image_set``, any number of channels); None: the MNIST-format set of
+            ``task.data_dir``.
 
     Attributes:
         image_index, label: ``(n,)`` int64, the image of each episode and its class.
         (and those of ``Episodes``: ``retina``, ``steps``, ``path``)
     """
 
-    def __init__(self, task: GlimpseTask, num_envs: int, group_size: int = 1) -> None:
+    def __init__(self, task: GlimpseTask, num_envs: int, group_size: int = 1, data: ImageSet | None = None) -> None:
+        data = mnist_image_set(load_dataset(task.data_dir)) if data is None else data
         super().__init__(
-            num_envs, task.canvas_size, task.glimpse_size, task.n_scales, task.n_glimpses, group_size
+            num_envs, task.canvas_size, task.glimpse_size, task.n_scales, task.n_glimpses, group_size, data.channels
         )
         self.task = task
-        data = load_dataset(task.data_dir)
         self.n_classes = data.n_classes
         split = data.split(task.split)
-        self._images, self._labels, self._clutter_pool = split.images, split.labels, data.train.images
-        h, w = self._images.shape[1:]
+        self._split, self._labels, self._clutter_pool = split, split.labels, data.train
+        h, w = split.image_shape
         if task.canvas_size < max(h, w):
             raise ValueError(f"canvas_size {task.canvas_size} is smaller than the {h}x{w} images of {data.source}")
         if task.clutter_size > min(h, w):
@@ -149,7 +152,7 @@ class GlimpseEpisodes(Episodes):
         The image and the canvas come from the group's shared stream, the first location from each env's own.
 
         Returns:
-            ``(glimpse, location)``: ``(m, k, g, g)`` float32 and ``(m, 2)`` float32.
+            ``(glimpse, location)``: ``(m, k * C, g, g)`` float32 and ``(m, 2)`` float32.
         """
         rows = self._rows if ids is None else ids
         task = self.task
@@ -170,14 +173,15 @@ class GlimpseEpisodes(Episodes):
             if task.split == "train"
             else counter_rng.derive_keys(_SPLIT_KEYS[task.split], image_index)
         )
-        canvases = self.retina.interior(ids)
+        canvas_rows = self.canvas_rows(ids)
+        canvases = self.retina.interior(canvas_rows)  # (m * C, size, size)
         self._layout.build(
-            self._images[image_index],
+            self._split.gather(image_index),
             self._clutter_pool,
             counter_rng.uniforms(layout_keys, self._layout.n_uniforms),
-            out=canvases,
+            out=canvases.reshape(len(rows), self.channels, *canvases.shape[1:]),
         )
-        self.retina.load(canvases, ids)
+        self.retina.load(canvases, canvas_rows)
         self.image_index[rows] = image_index
         self.label[rows] = self._labels[image_index]
         return self.first_glimpse(location, ids), location
@@ -193,7 +197,7 @@ class GlimpseEpisodes(Episodes):
             parts: ``(location, label)``: ``(n, 2)`` float64 in [-1, 1] and ``(n,)`` int64 class guesses.
 
         Returns:
-            ``(glimpse, location, reward, terminated)``: ``(n, k, g, g)`` float32, ``(n, 2)`` float32,
+            ``(glimpse, location, reward, terminated)``: ``(n, k * C, g, g)`` float32, ``(n, 2)`` float32,
             ``(n,)`` float64 (1.0 for a correct final guess, else 0.0) and ``(n,)`` bool.
         """
         location, label = parts

@@ -44,6 +44,10 @@ class Episodes(ABC):
         glimpse_size, n_scales: the retina's patch side ``g`` and number of scales ``k``.
         max_steps: the most steps an episode takes.
         group_size: envs per group; ``num_envs`` must be a multiple of it.
+        channels: ``C``, colour channels of each canvas (1: grayscale). The retina holds ``num_envs * C``
+            single-channel canvases (episode ``e``'s channel ``c`` is canvas ``e * C + c``) and a glimpse
+            is ``(k * C, g, g)``, scale-major: scale 0's ``C`` channels, then scale 1's, ... (for ``C = 1``
+            the ``(k, g, g)`` of a grayscale task; docs/design.md says why).
 
     Attributes:
         observation_space, action_space: the spaces of one episode.
@@ -55,20 +59,28 @@ class Episodes(ABC):
     action_space: spaces.Dict
 
     def __init__(
-        self, num_envs: int, size: int, glimpse_size: int, n_scales: int, max_steps: int, group_size: int = 1
+        self,
+        num_envs: int,
+        size: int,
+        glimpse_size: int,
+        n_scales: int,
+        max_steps: int,
+        group_size: int = 1,
+        channels: int = 1,
     ) -> None:
         check_int("num_envs", num_envs, 1)
         check_int("group_size", group_size, 1)
         if num_envs % group_size:
             raise ValueError(f"num_envs ({num_envs}) must be a multiple of group_size ({group_size})")
         self.num_envs, self.size, self.max_steps, self.group_size = num_envs, size, max_steps, group_size
+        self.channels = channels
         self.observation_space = spaces.Dict(
             {
-                "glimpse": spaces.Box(0.0, 1.0, (n_scales, glimpse_size, glimpse_size), dtype=np.float32),
+                "glimpse": spaces.Box(0.0, 1.0, (n_scales * channels, glimpse_size, glimpse_size), dtype=np.float32),
                 "location": spaces.Box(-1.0, 1.0, (2,), dtype=np.float32),
             }
         )
-        self.retina = Retina(num_envs, size, size, glimpse_size, n_scales)
+        self.retina = Retina(num_envs * channels, size, size, glimpse_size, n_scales)
         self.steps = np.zeros(num_envs, dtype=np.int64)
         self.path = np.zeros((num_envs, max_steps + 1, 2), dtype=np.float32)
         self._keys = np.zeros(num_envs, dtype=np.uint64)
@@ -154,20 +166,38 @@ class Episodes(ABC):
         rows = self._rows if ids is None else ids
         self.steps[rows] = 0
         self.path[rows, 0] = location
-        return self.retina.read(locations_to_pixels(location, self.size, self.size), ids)
+        return self._read(location, ids)
 
     def next_glimpse(self, location: np.ndarray) -> np.ndarray:
         """Count a step of every episode, record ``location`` (``(n, 2)`` float32) and glimpse there."""
         self.steps += 1
         self.path[self._rows, np.minimum(self.steps, self.max_steps)] = location
-        return self.retina.read(locations_to_pixels(location, self.size, self.size))
+        return self._read(location, None)
+
+    def canvas_rows(self, ids: np.ndarray | None) -> np.ndarray | None:
+        """The retina's canvases of episodes ``ids`` (``(m,)``): ``(m * C,)``, each episode's ``C`` channels
+        in order; None (all) stays None."""
+        c = self.channels
+        if ids is None or c == 1:
+            return ids
+        return (np.asarray(ids)[:, None] * c + np.arange(c)).reshape(-1)
+
+    def _read(self, location: np.ndarray, ids: np.ndarray | None) -> np.ndarray:
+        """Glimpses of episodes ``ids`` (default all) at ``location`` (``(m, 2)``): ``(m, k * C, g, g)`` float32."""
+        centres = locations_to_pixels(location, self.size, self.size)
+        c = self.channels
+        if c == 1:
+            return self.retina.read(centres, ids)
+        patches = self.retina.read(np.repeat(centres, c, axis=0), self.canvas_rows(ids))  # (m * C, k, g, g)
+        m, k, g = len(location), self.retina.n_scales, self.retina.size
+        return np.ascontiguousarray(patches.reshape(m, c, k, g, g).transpose(0, 2, 1, 3, 4)).reshape(m, k * c, g, g)
 
     def frame(self, index: int) -> np.ndarray:
         """An RGB picture of episode ``index``: its canvas, glimpse path so far and the retina's squares."""
-        p, size = self.retina.pad, self.size
-        canvas = self.retina.canvases[index, p : p + size, p : p + size]
+        p, size, c = self.retina.pad, self.size, self.channels
+        canvas = self.retina.canvases[index * c : (index + 1) * c, p : p + size, p : p + size]
         path = self.path[index, : self.steps[index] + 1]
-        return draw_glimpses(canvas, path, self.retina.size, self.retina.n_scales)
+        return draw_glimpses(canvas.transpose(1, 2, 0), path, self.retina.size, self.retina.n_scales)
 
 
 class BatchedEnv(gym.Env):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["SCALE_COLOURS", "HumanWindow", "draw_glimpses"]
+__all__ = ["SCALE_COLOURS", "HumanWindow", "canvas_rgb", "draw_glimpses"]
 
 # RGB colour of the square of each scale (finest first), and of the path.
 SCALE_COLOURS = ((0, 255, 0), (255, 170, 0), (255, 60, 60), (190, 90, 255), (0, 200, 255))
@@ -13,11 +13,23 @@ _PATH_COLOUR = (255, 255, 0)
 _MIN_SIDE = 280  # pixels: canvases are upscaled by a whole factor to at least this side
 
 
+def canvas_rgb(canvas: np.ndarray) -> np.ndarray:
+    """A canvas as ``(h, w, 3)`` uint8 RGB: ``(h, w)`` or ``(h, w, 1)`` grayscale is repeated, ``(h, w, 3)``
+    is taken as RGB, and any other number of channels is shown as the grayscale of their mean."""
+    if canvas.ndim == 3 and canvas.shape[2] == 3:
+        return np.ascontiguousarray(canvas)
+    if canvas.ndim == 2 or canvas.shape[2] == 1:
+        gray = canvas.reshape(canvas.shape[:2])
+    else:
+        gray = canvas.mean(axis=2).round().astype(np.uint8)
+    return cv2.cvtColor(np.ascontiguousarray(gray), cv2.COLOR_GRAY2RGB)
+
+
 def draw_glimpses(canvas: np.ndarray, path: np.ndarray, size: int, n_scales: int) -> np.ndarray:
     """Draw an episode so far.
 
     Args:
-        canvas: ``(h, w)`` uint8.
+        canvas: ``(h, w)`` or ``(h, w, C)`` uint8 (``canvas_rgb`` says how channels are shown).
         path: ``(t, 2)`` locations ``(x, y)`` in [-1, 1] glimpsed so far, oldest first; the squares mark
             the last one.
         size: retina patch side ``g`` in pixels.
@@ -26,10 +38,9 @@ def draw_glimpses(canvas: np.ndarray, path: np.ndarray, size: int, n_scales: int
     Returns:
         ``(H, W, 3)`` uint8 RGB, the canvas upscaled by a whole factor to at least 280 pixels a side.
     """
-    h, w = canvas.shape
+    h, w = canvas.shape[:2]
     zoom = max(1, -(-_MIN_SIDE // min(h, w)))
-    image = cv2.resize(canvas, (w * zoom, h * zoom), interpolation=cv2.INTER_NEAREST)
-    image = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    image = cv2.resize(canvas_rgb(canvas), (w * zoom, h * zoom), interpolation=cv2.INTER_NEAREST)
     points = np.round((np.asarray(path, dtype=np.float64) + 1.0) / 2.0 * [w * zoom, h * zoom]).astype(np.int32)
     if len(points) > 1:
         cv2.polylines(image, [points.reshape(-1, 1, 2)], isClosed=False, color=_PATH_COLOUR, thickness=1)

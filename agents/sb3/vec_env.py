@@ -121,7 +121,7 @@ class NativeVecEnv(VecEnv):
 
 def make_sb3_vec_env(env_id: str, num_envs: int, grid_size: int = 7, **env_kwargs: Any) -> NativeVecEnv:
     """The SB3 ``VecEnv`` of ``num_envs`` batched glimpse episodes with grid actions (``ram_env.wrappers``)."""
-    ids = (*ram_env.ENV_IDS, ram_env.CATCH_ID)
+    ids = (*ram_env.ENV_IDS, ram_env.IMAGES_ID, ram_env.CATCH_ID)
     if env_id not in ids:
         raise ValueError(f"unknown env id {env_id!r}: use one of {ids}")
     return NativeVecEnv(GridActionsVector(gym.make_vec(env_id, num_envs=num_envs, **env_kwargs), grid_size))
