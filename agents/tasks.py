@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 
 import gymnasium as gym
+from gymnasium.envs.registration import load_env_creator
 
 import ram_env  # noqa: F401  (registers the env ids)
 from ram_env.wrappers import choice_key
@@ -23,8 +24,13 @@ GAME_CHOICE = "move"  # the choice of a game; a classification task's is "label"
 def choice_key_of(env_id: str) -> str:
     """The discrete part of ``env_id``'s action besides the location: "label" or "move".
 
-    Read from a probe env made with the id's defaults (an id's keyword overrides do not change it).
+    Read from the registered env class's ``choice_key`` (the key of its action space, the same for every
+    keyword argument), so that no env is made: an id such as ``GlimpseImages-v0`` needs a data source first.
+    Any other env id that speaks the glimpse contract is probed with its defaults.
     """
+    env_class = load_env_creator(gym.spec(env_id).entry_point)
+    if isinstance(getattr(env_class, "choice_key", None), str):
+        return env_class.choice_key
     probe = gym.make(env_id, disable_env_checker=True)
     try:
         return choice_key(probe.action_space)

@@ -201,6 +201,8 @@ class CatchEnv(BatchedEnv):
     (True, ['caught'])
     """
 
+    choice_key = "move"  # the action's discrete part (agents.tasks reads it without making an env)
+
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 8}
 
     def __init__(
@@ -274,6 +276,8 @@ class CatchVectorEnv(BatchedVectorEnv):
         >>> obs["glimpse"].shape, obs["location"].shape
         ((8, 3, 6, 6), (8, 2))
     """
+
+    choice_key = "move"  # the action's discrete part (agents.tasks reads it without making an env)
 
     metadata = {**BatchedVectorEnv.metadata, "render_fps": 8}
 

@@ -277,6 +277,8 @@ class GlimpseEnv(BatchedEnv):
     (1.0, True, {'image_index': 7, 'label': 3, 'prediction': 3, 'is_correct': True})
     """
 
+    choice_key = "label"  # the action's discrete part (agents.tasks reads it without making an env)
+
     def __init__(
         self,
         canvas_size: int = 28,
@@ -365,6 +367,8 @@ class GlimpseVectorEnv(BatchedVectorEnv):
         >>> obs["glimpse"].shape, obs["location"].shape, info["image_index"].tolist()
         ((4, 3, 12, 12), (4, 2), [5, 5, 8, 8])
     """
+
+    choice_key = "label"  # the action's discrete part (agents.tasks reads it without making an env)
 
     def __init__(
         self,

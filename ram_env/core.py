@@ -11,7 +11,7 @@ with ``seed=s + i``. The tasks and their env classes: ``ram_env.classification``
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -204,6 +204,7 @@ class BatchedEnv(gym.Env):
     """A ``gymnasium.Env`` playing one episode of an ``Episodes`` task at a time."""
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 4}
+    choice_key: ClassVar[str]  # the name of the action's discrete part: "label" (a classification) or "move"
 
     def __init__(self, episodes: Episodes, render_mode: str | None = None) -> None:
         check_render_mode(render_mode, self.metadata["render_modes"])
@@ -305,6 +306,7 @@ class BatchedVectorEnv(VectorEnv):
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 4, "autoreset_mode": AutoresetMode.SAME_STEP}
+    choice_key: ClassVar[str]  # the name of the action's discrete part: "label" (a classification) or "move"
 
     def __init__(self, episodes: Episodes, render_mode: str | None = None) -> None:
         check_render_mode(render_mode, self.metadata["render_modes"])

@@ -87,6 +87,8 @@ class ImageGlimpseEnv(BatchedEnv):
         ValueError: a bad setting, naming it.
     """
 
+    choice_key = "label"  # the action's discrete part (agents.tasks reads it without making an env)
+
     def __init__(
         self,
         source: Source,
@@ -120,6 +122,8 @@ class ImageGlimpseVectorEnv(BatchedVectorEnv):
     ``seed=s + i``; ``group_size``, autoreset and info are ``GlimpseVectorEnv``'s. Arguments are
     ``ImageGlimpseEnv``'s, plus ``num_envs`` and ``group_size``; ``render_mode`` may be "rgb_array".
     """
+
+    choice_key = "label"  # the action's discrete part (agents.tasks reads it without making an env)
 
     def __init__(
         self,

@@ -109,3 +109,16 @@ def test_env_class_docstrings_have_the_cartpole_sections() -> None:
         for section in ("Description", "Action Space", "Observation Space", "Rewards", "Starting State",
                         "Episode End", "Arguments", "Examples"):
             assert f"## {section}\n" in cls.__doc__, (cls.__name__, section)
+
+
+@pytest.mark.parametrize("env_id", [*ram_env.ENV_IDS, *ram_env.GAME_IDS])
+def test_each_env_class_names_the_choice_of_its_action_space(env_id: str) -> None:
+    from ram_env.wrappers import choice_key
+
+    spec = gym.spec(env_id)
+    env = gym.make(env_id)
+    expected = choice_key(env.action_space)
+    env.close()
+    assert expected == ("move" if env_id in ram_env.GAME_IDS else "label")
+    assert load_env_creator(spec.entry_point).choice_key == expected
+    assert load_env_creator(spec.vector_entry_point).choice_key == expected
