@@ -38,7 +38,7 @@ def add_image_flags(parser: argparse.ArgumentParser) -> None:
 
 def image_env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """The env keyword arguments of the image flags given (a path made absolute), checked by loading the
-    images once.
+    images once. With ``--eval-only`` and no image flag, none: the saved agent's own settings hold.
 
     Raises:
         FlagError: an image flag with another env, ``--env GlimpseImages-v0`` without ``--source``, or images
@@ -49,6 +49,8 @@ def image_env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         if given:
             flags = ", ".join("--" + name.replace("_", "-") for name in given)
             raise FlagError(f"{flags}: only for --env {ram_env.IMAGES_ID} (your own images)")
+        return {}
+    if not given and args.eval_only:  # the saved agent's own images and settings
         return {}
     if "source" in given:
         given["source"] = str(Path(given["source"]).expanduser().resolve())

@@ -1,0 +1,47 @@
+"""train_agent.py on your own images: a small REINFORCE run on a folder of PNG files writes its run
+directory with colour pictures, ``--eval-only`` scores it again with the images stored in the checkpoint,
+and the image flags are refused without --source or with another env."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import pytest
+from image_data import write_image_folder
+
+import train_agent
+
+SMALL = ["--env", "GlimpseImages-v0", "--canvas-size", "40", "--n-scales", "2", "--epochs", "1", "--batch-size",
+         "16", "--glimpse-hidden", "8", "--location-hidden", "8", "--hidden-size", "16", "--pictures", "2",
+         "--no-progress-bar"]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_small_run_on_an_image_folder_and_eval_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = write_image_folder(tmp_path / "shapes", per_class=25)
+    run_dir = tmp_path / "run"
+    assert train_agent.main([*SMALL, "--source", str(source), "--run-dir", str(run_dir)]) == 0
+    test = json.loads((run_dir / "test.json").read_text())
+    assert test["n_episodes"] == 10  # 10% of the 100 images, carved with the default split seed
+    picture = cv2.imread(str(run_dir / "pictures" / "glimpse_paths.png"))
+    assert picture is not None and (picture[..., 0] != picture[..., 2]).any()  # colour, not grey
+    capsys.readouterr()
+    assert train_agent.main(["--eval-only", "--checkpoint", str(run_dir / "checkpoints" / "best.pt")]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["error"] == test["error"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--env", "GlimpseImages-v0"], "--env GlimpseImages-v0: GlimpseImages-v0 needs source="),
+        (["--canvas-size", "40"], "--canvas-size: only for --env GlimpseImages-v0"),
+        (["--env", "GlimpseImages-v0", "--source", "/no/such/folder"], "/no/such/folder"),
+    ],
+)
+def test_image_flags_are_checked(
+    argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert train_agent.main([*argv, "--run-dir", str(tmp_path / "run")]) == 2
+    assert message in capsys.readouterr().err
