@@ -13,12 +13,11 @@ Each lives in ``agents/trained/ALGO/ENV_ID/``:
     print(agents.evaluate(agent, "GlimpseClutteredMNIST-v0", split="test")["error"])
 
 A finished run directory becomes a shipped agent with
-``python -m agents.pretrained RUN_DIR`` (it refuses a run that has not been tested).
+``python -m agents.ship RUN_DIR`` (it refuses a run that has not been tested).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 from pathlib import Path
@@ -89,17 +88,3 @@ def ship_run(run_dir: str | Path, root: Path | None = None) -> Path:
     (folder / "test.json").write_text(json.dumps(test, indent=2) + "\n")
     shutil.copyfile(run_dir / "config.json", folder / "config.json")
     return folder
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Ship the best agent of a finished run of train_agent.py.")
-    parser.add_argument("run_dir", help="a run directory holding checkpoints/best.pt, config.json and test.json")
-    parser.add_argument("--root", type=Path, default=None, help=f"where shipped agents live (default {TRAINED_DIR})")
-    args = parser.parse_args(argv)
-    folder = ship_run(args.run_dir, args.root)
-    test = json.loads((folder / "test.json").read_text())
-    print(f"shipped {folder} (test error {100 * test['error']:.2f}%)")
-
-
-if __name__ == "__main__":
-    main()

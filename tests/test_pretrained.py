@@ -106,3 +106,13 @@ def test_paper_table_pretrained_scores_the_shipped_agents(
         f"{100 * test['random_location_error']:.2f}% | 1 | {test['train_seconds'] / 60:.1f} min |",
         "| GlimpseTranslatedMNIST-v0 | 8 | 12x12 x 3 | 1.20% | no shipped agent | - | - | - |",
     ]
+
+
+def test_ship_command_ships_a_run(finished_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import agents.ship
+
+    agents.ship.main([str(finished_run), "--root", str(tmp_path)])
+    test = json.loads((finished_run / "test.json").read_text())
+    folder = tmp_path / "reinforce" / "GlimpseMNIST-v0"
+    assert capsys.readouterr().out == f"shipped {folder} (test error {100 * test['error']:.2f}%)\n"
+    assert agents.available_pretrained(tmp_path) == [("reinforce", "GlimpseMNIST-v0")]
