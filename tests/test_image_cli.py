@@ -1,6 +1,7 @@
 """train_agent.py on your own images: a small REINFORCE run on a folder of PNG files writes its run
-directory with colour pictures, ``--eval-only`` scores it again with the images stored in the checkpoint,
-and the image flags are refused without --source or with another env."""
+directory with colour pictures, ``--eval-only`` scores it again with the images stored in the checkpoint;
+PPO and RecurrentPPO train on it unchanged; the image flags are refused without --source or with another
+env."""
 
 from __future__ import annotations
 
@@ -30,6 +31,21 @@ def test_small_run_on_an_image_folder_and_eval_only(tmp_path: Path, capsys: pyte
     capsys.readouterr()
     assert train_agent.main(["--eval-only", "--checkpoint", str(run_dir / "checkpoints" / "best.pt")]) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["error"] == test["error"]
+
+
+@pytest.mark.parametrize("algo", ["ppo", "recurrent_ppo"])
+def test_sb3_algorithms_train_on_an_image_folder_unchanged(
+    algo: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = write_image_folder(tmp_path / "shapes", per_class=25)
+    run_dir = tmp_path / algo
+    argv = ["--algo", algo, "--env", "GlimpseImages-v0", "--source", str(source), "--canvas-size", "40", "--n-scales",
+            "2", "-n", "1000", "--num-envs", "8", "--eval-freq", "500", "--pictures", "2", "--no-progress-bar",
+            "--run-dir", str(run_dir)]  # fmt: skip
+    assert train_agent.main(argv) == 0, capsys.readouterr().err
+    test = json.loads((run_dir / "test.json").read_text())
+    assert test["n_episodes"] == 10 and test["algo"] == algo
+    assert (run_dir / "pictures" / "glimpse_paths.png").stat().st_size > 0
 
 
 @pytest.mark.parametrize(
