@@ -78,11 +78,7 @@ def ship_run(run_dir: str | Path, root: Path | None = None) -> Path:
     agent = load(run_dir / "checkpoints" / "best.pt")
     folder = (TRAINED_DIR if root is None else root) / config["algo"] / config["env_id"]
     folder.mkdir(parents=True, exist_ok=True)
-    if config["algo"] == "reinforce":
-        agent.save(folder / "agent.pt", training_state=False)
-    else:  # an SB3 model file holds its policy's optimizer; the agent's history is dropped
-        agent.history = []
-        agent.save(folder / "agent.pt")
+    agent.save(folder / "agent.pt", training_state=False)
     test = json.loads((run_dir / "test.json").read_text())
     test["checkpoint"] = "agent.pt"
     (folder / "test.json").write_text(json.dumps(test, indent=2) + "\n")

@@ -154,6 +154,16 @@ def test_sb3_agent_predicts_env_actions_and_round_trips(tmp_path, algo: str) -> 
         np.testing.assert_array_equal(again[key], action[key])
     scores = [evaluate(a, "GlimpseMNIST-v0", split="test", n_episodes=50, **task)["error"] for a in (agent, back)]
     assert scores[0] == scores[1]
+    moments = len(agent.model.policy.optimizer.state)
+    assert moments > 0
+    agent.save(tmp_path / "shipped.pt", training_state=False)
+    assert len(agent.model.policy.optimizer.state) == moments  # the agent keeps its own
+    assert (tmp_path / "shipped.pt").stat().st_size < 0.6 * (tmp_path / "agent.pt").stat().st_size
+    shipped = SB3Agent.from_payload(read_checkpoint(tmp_path / "shipped.pt"))
+    assert len(shipped.model.policy.optimizer.state) == 0 and shipped.history == []
+    again, _ = shipped.predict(obs, None, starts, deterministic=True)
+    for key in ("location", "label"):
+        np.testing.assert_array_equal(again[key], action[key])
 
 
 def test_sb3_agent_on_catch_moves_the_paddle() -> None:

@@ -9,6 +9,7 @@ project's agent interface: ``predict`` takes the env's observations and returns 
 from __future__ import annotations
 
 import io
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -172,10 +173,22 @@ class SB3Agent:
         action = grid_to_dict(grid, self.grid_size, self._n_choices, grid.shape[:1], self._key)
         return (action if batched else {key: value[0] for key, value in action.items()}), state
 
-    def save(self, path: str | Path) -> Path:
-        """Write the agent atomically to ``path`` (``agents.load`` reads it)."""
+    def save(self, path: str | Path, training_state: bool = True) -> Path:
+        """Write the agent atomically to ``path`` (``agents.load`` reads it).
+
+        With ``training_state`` the file also holds the optimizer's moments and the validation history, so
+        ``learn`` continues from it (a training checkpoint); without, the optimizer is saved empty (as a fresh
+        one) and the history dropped: a shipped agent, a third of the size for Adam.
+        """
         buffer = io.BytesIO()
-        self.model.save(buffer)
+        optimizer = self.model.policy.optimizer
+        moments = optimizer.state
+        if not training_state:
+            optimizer.state = defaultdict(dict)  # what a new torch optimizer holds; SB3's load needs the entry
+        try:
+            self.model.save(buffer)
+        finally:
+            optimizer.state = moments
         payload = {
             "format": FORMAT,
             "algo": self.algo,
@@ -186,7 +199,7 @@ class SB3Agent:
             "location_init_std": self.location_init_std,
             "env_kwargs": portable_env_kwargs(self.env_kwargs),
             "hyperparams": self.hyperparams,
-            "history": self.history,
+            "history": self.history if training_state else [],
             "model": buffer.getvalue(),
         }
         return atomic_save(payload, path)
