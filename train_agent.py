@@ -399,6 +399,8 @@ def run_training(args: argparse.Namespace, distributed: Distributed | None = Non
                   "--resume tests it")
         else:
             print(f"resuming {run_dir} at {agent.num_timesteps} env steps")
+            if args.algo != "reinforce":  # REINFORCE's episodes are a function of (seed, epoch) already
+                agent.reseed_for_resume()
     else:
         if latest.exists():
             raise UsageError(f"--run-dir {run_dir} already holds a run: add --resume, or choose another --run-dir")

@@ -198,6 +198,12 @@ def test_sb3_run_directory_and_resume(tmp_path, capsys) -> None:
     assert latest.num_timesteps == 384 and latest.history == records
     saved_best = SB3Agent.from_payload(read_checkpoint(tmp_path / "checkpoints" / "best.pt"))
     assert saved_best.history[-1]["valid_error"] == best["valid_error"]  # ties keep the later one
+    first_games = SB3Agent.from_payload(read_checkpoint(tmp_path / "checkpoints" / "latest.pt")).model.env.reset()
+    seed = latest.reseed_for_resume()
+    assert seed == SB3Agent.from_payload(read_checkpoint(tmp_path / "checkpoints" / "latest.pt")).reseed_for_resume()
+    resumed = latest.model.env.reset()  # the episodes the resumed run starts with
+    assert not np.array_equal(resumed["glimpse"], first_games["glimpse"])
+    latest.reseed_for_resume()
     latest.learn(600, callback=SB3RunDirectoryCallback(latest, tmp_path, 128, 20, history=latest.history, verbose=0))
     again = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert again[:3] == records and [r["timesteps"] for r in again[3:]] == [512, 640]

@@ -147,6 +147,16 @@ class SB3Agent:
         """Env steps taken in training so far (summed over the envs)."""
         return int(self.model.num_timesteps)
 
+    def reseed_for_resume(self) -> int:
+        """Seed SB3 (the env's next episodes, its action sampling, torch and numpy) with a fixed function of
+        ``(seed, num_timesteps)`` and return that seed: a run resumed from a checkpoint plays new episodes
+        rather than its first ones again. It is not the run that was not stopped, bit for bit: SB3 keeps no
+        random state in its files, and a checkpoint falls inside a rollout."""
+        state = np.random.SeedSequence([self.seed, self.num_timesteps]).generate_state(1)[0]
+        seed = int(state >> np.uint32(1))  # below 2**31, as every seeded library takes
+        self.model.set_random_seed(seed)
+        return seed
+
     def learn(
         self,
         total_timesteps: int,
