@@ -12,6 +12,7 @@ extra train_agent.py flags such as ``--epochs 1`` give a small budget (CI runs i
     python benchmarks/paper_table.py --train                          # train what is missing (hours)
     python benchmarks/paper_table.py --train --runs-dir /tmp/t -- --epochs 1   # tiny budget
     python benchmarks/paper_table.py --pretrained                     # score the shipped agents (minutes)
+    python benchmarks/paper_table.py --pretrained --vote-paths 10     # and a column of 10-path votes
 """
 
 from __future__ import annotations
@@ -86,15 +87,18 @@ def table_row(env_id: str, run_dir: Path) -> list[str]:
     return row_of(env_id, env_kwargs, json.loads(test_path.read_text()), test_path)
 
 
-def pretrained_row(env_id: str) -> list[str]:
+def pretrained_row(env_id: str, vote_paths: int = 0) -> list[str]:
     """One markdown row for the shipped REINFORCE agent of ``env_id``: its test error and random-location
-    error measured now on the whole test split; epochs and training time from its run's record."""
+    error measured now on the whole test split; epochs and training time from its run's record; with
+    ``vote_paths``, the test error of the majority vote of that many sampled paths per image
+    (``agents.path_vote``) as a last column."""
     import agents
+    from agents.path_vote import evaluate_path_vote
 
     if ("reinforce", env_id) not in agents.available_pretrained():
         glimpses, retina = retina_of(env_id, {})
         return [env_id, str(glimpses), retina, f"{ram_env.PAPER_ERRORS[env_id]:.2f}%", "no shipped agent", "-", "-",
-                "-"]
+                "-"] + ["-"] * bool(vote_paths)
     folder = agents.pretrained_dir(env_id)
     agent = agents.load_pretrained(env_id)
     test = json.loads((folder / "test.json").read_text())
@@ -102,15 +106,22 @@ def pretrained_row(env_id: str) -> list[str]:
     test["error"] = agents.evaluate(agent, env_id, split="test", **agent.env_kwargs)["error"]
     test["random_location_error"] = agents.evaluate(agents.RandomLocations(agent), env_id, split="test",
                                                     **agent.env_kwargs)["error"]
-    return row_of(env_id, agent.env_kwargs, test, folder / "test.json")
+    row = row_of(env_id, agent.env_kwargs, test, folder / "test.json")
+    if vote_paths:
+        print(f"voting over {vote_paths} sampled paths per image", file=sys.stderr, flush=True)
+        vote = evaluate_path_vote(agent, env_id, "test", vote_paths, **agent.env_kwargs)["error"]
+        row.append(f"{100 * vote:.2f}%")
+    return row
 
 
-def markdown(rows: list[list[str]]) -> str:
+def markdown(rows: list[list[str]], vote_paths: int = 0) -> str:
     """The table, headed by the date and the machine."""
     import torch
 
     header = ["task", "glimpses", "retina (size x scales)", "paper", "ours (test error)",
               "random locations", "epochs", "training time"]
+    if vote_paths:
+        header.append(f"vote of {vote_paths} sampled paths (extra)")
     lines = [
         f"Measured {datetime.date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} CPU cores, "
         f"torch {torch.__version__} (REINFORCE, seed as in each run's config.json).",
@@ -132,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train", action="store_true", help="train the tasks whose run has no test.json")
     parser.add_argument("--pretrained", action="store_true",
                         help="score the agents shipped in the package (agents.load_pretrained) instead of runs")
+    parser.add_argument("--vote-paths", type=int, default=0, metavar="K",
+                        help="with --pretrained: add the test error of the majority vote of K sampled paths per image")
     parser.add_argument("--out", type=Path, default=None, help="also write the table to this file")
     parser.add_argument("train_flags", nargs="*", help="after --: train_agent.py flags for --train (e.g. --epochs 1)")
     args = parser.parse_args(argv)
@@ -143,11 +156,13 @@ def main(argv: list[str] | None = None) -> int:
         run_dirs[env_id] = Path(folder)
     if args.pretrained and (args.train or args.run):
         parser.error("--pretrained scores the shipped agents: leave out --train and --run")
+    if args.vote_paths < 0 or (args.vote_paths and not args.pretrained):
+        parser.error(f"--vote-paths {args.vote_paths}: give a number of paths >= 1, with --pretrained")
     for env_id, run_dir in run_dirs.items():
         if args.train and not (run_dir / "test.json").is_file():
             train(env_id, run_dir, args.seed, args.train_flags)
     if args.pretrained:
-        table = markdown([pretrained_row(env_id) for env_id in args.ids])
+        table = markdown([pretrained_row(env_id, args.vote_paths) for env_id in args.ids], args.vote_paths)
     else:
         table = markdown([table_row(env_id, run_dir) for env_id, run_dir in run_dirs.items()])
     print(table, end="")

@@ -108,6 +108,26 @@ def test_paper_table_pretrained_scores_the_shipped_agents(
     ]
 
 
+def test_paper_table_vote_column(
+    finished_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from test_paper_table import load_script
+
+    from agents.path_vote import evaluate_path_vote
+
+    agents.pretrained.ship_run(finished_run, tmp_path)
+    monkeypatch.setattr(agents.pretrained, "TRAINED_DIR", tmp_path)
+    assert load_script().main(["--pretrained", "--ids", "GlimpseMNIST-v0", "--vote-paths", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2].endswith("| training time | vote of 2 sampled paths (extra) |")
+    agent = agents.load_pretrained("GlimpseMNIST-v0", root=tmp_path)
+    vote = evaluate_path_vote(agent, "GlimpseMNIST-v0", "test", 2, **agent.env_kwargs)
+    assert lines[4].endswith(f" min | {100 * vote['error']:.2f}% |")
+    with pytest.raises(SystemExit):
+        load_script().main(["--vote-paths", "2"])  # needs --pretrained
+    assert "--vote-paths 2: give a number of paths >= 1, with --pretrained" in capsys.readouterr().err
+
+
 def test_ship_command_ships_a_run(finished_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import agents.ship
 
