@@ -269,7 +269,8 @@ def check_flags_fit_algo(args: argparse.Namespace) -> None:
             raise UsageError(f"--{given[0].replace('_', '-')} is for the SB3 algorithms; --algo reinforce takes "
                              "the reinforce hyperparameter flags")
     else:
-        given = [f.name for f in fields(ReinforceConfig) if getattr(args, f.name, None) is not None]
+        reinforce_only = [f.name for f in fields(ReinforceConfig) if f.name != "seed"]  # --seed seeds SB3 too
+        given = [name for name in reinforce_only if getattr(args, name, None) is not None]
         if given:
             raise UsageError(f"--{given[0].replace('_', '-')} is a reinforce hyperparameter; for --algo {args.algo} "
                              f"use --hyperparams KEY=VALUE (SB3's keyword arguments)")

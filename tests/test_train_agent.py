@@ -44,6 +44,14 @@ def run_main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
     return code, captured.out + captured.err
 
 
+def test_seed_reaches_an_sb3_agent(tmp_path: Path) -> None:
+    args = train_agent.build_parser().parse_args(["--algo", "ppo", "--seed", "3", "--num-envs", "4"])
+    train_agent.check_flags_fit_algo(args)  # --seed is no reinforce-only flag
+    train_agent.resolve_sb3_settings(args)
+    agent, _ = train_agent.new_agent(args, args.seed, tmp_path)
+    assert agent.seed == 3 and agent.model.seed == 3
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
