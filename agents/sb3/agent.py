@@ -188,7 +188,7 @@ class SB3Agent:
 
         With ``training_state`` the file also holds the optimizer's moments and the validation history, so
         ``learn`` continues from it (a training checkpoint); without, the optimizer is saved empty (as a fresh
-        one) and the history dropped: a shipped agent, without Adam's two moments per weight.
+        one) and the history dropped: a shipped agent, without the optimizer's per-weight state (Adam's two moments).
         """
         buffer = io.BytesIO()
         optimizer = self.model.policy.optimizer
