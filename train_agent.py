@@ -414,7 +414,8 @@ def run_training(args: argparse.Namespace, distributed: Distributed | None = Non
         if main_rank:
             files.config.write_text(json.dumps(
                 {"algo": args.algo, "env_id": args.env, "env_kwargs": agent.env_kwargs, "device": args.device,
-                 "seed": seed, "n_timesteps": args.n_timesteps, "config": config, "command": sys.argv,
+                 "seed": seed, "n_timesteps": args.n_timesteps, "config": config,
+                 **({"precision": agent.precision} if args.algo == "reinforce" else {}), "command": sys.argv,
                  "world_size": 1 if distributed is None else distributed.world_size}, indent=2) + "\n")
     check_split_count("--pictures", args.pictures, agent.env_id, "test", **agent.env_kwargs)
     if distributed is not None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from agents.defaults import library_defaults
 from agents.networks import CORES
+from agents.precision import PRECISIONS
 
 __all__ = ["BASELINES", "LR_SCHEDULES", "OPTIMIZERS", "ReinforceConfig"]
 
@@ -84,6 +85,13 @@ class ReinforceConfig:
     gae_lambda: float = _field(
         "gae_lambda", "the advantages' lambda: 1 is REINFORCE's reward - baseline; below 1, generalised advantage "
         "estimation over the baseline's per-step estimates")
+    ema_decay: float = _field(
+        "ema_decay", "decay per update of the exponential moving average of the weights that the agent acts with "
+        "(validation, test, the saved agent), in [0, 1); 0: act with the trained weights")
+    precision: str = _field(
+        "precision", "training precision: fp32, bf16 (the networks' matrix products autocast to bfloat16; weights, "
+        "optimizer, log-probabilities and losses float32), or auto (bf16 where the CPU or GPU has native "
+        "bfloat16, else fp32)")
     seed: int = field(default=0, metadata={"help": "seeds the weights, the env episodes and the location noise"})
     num_threads: int = _field("num_threads", "torch CPU threads (0: torch's default)")
 
@@ -93,6 +101,7 @@ class ReinforceConfig:
             ("baseline", BASELINES),
             ("optimizer", OPTIMIZERS),
             ("lr_schedule", LR_SCHEDULES),
+            ("precision", PRECISIONS),
         ):
             if getattr(self, name) not in choices:
                 raise ValueError(f"{name} must be one of {choices}, got {getattr(self, name)!r}")
@@ -118,6 +127,8 @@ class ReinforceConfig:
         for name in ("gae_lambda", "momentum"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)!r}")
+        if not (isinstance(self.ema_decay, (int, float)) and 0 <= self.ema_decay < 1):
+            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
         if not 0 < self.lr_decay <= 1:
             raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay!r}")
         if self.baseline != "learned" and self.rollouts_per_image < 2:

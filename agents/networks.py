@@ -123,7 +123,7 @@ class LocationNetwork(nn.Module):
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         """The policy mean, ``(n, 2)`` in (-1, 1), from ``hidden`` ``(n, in_features)``."""
-        return torch.tanh(self.fc(hidden))
+        return torch.tanh(self.fc(hidden).float())
 
     def sample(
         self, mean: torch.Tensor, generator: torch.Generator | None = None, rows: tuple[int, int] | None = None
@@ -160,7 +160,7 @@ class ActionNetwork(nn.Module):
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         """``(n, in_features)`` -> ``(n, n_classes)`` logits."""
-        return self.fc(hidden)
+        return self.fc(hidden).float()
 
 
 class BaselineNetwork(nn.Module):
@@ -172,7 +172,7 @@ class BaselineNetwork(nn.Module):
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         """``(n, in_features)`` -> ``(n,)``."""
-        return self.fc(hidden).squeeze(1)
+        return self.fc(hidden).float().squeeze(1)
 
 
 class RecurrentAttentionModel(nn.Module):

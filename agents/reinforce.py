@@ -34,9 +34,11 @@ from agents.checkpoints import FORMAT, atomic_save, portable_env_kwargs
 from agents.config import ReinforceConfig
 from agents.distributed import Distributed, RolloutLoss, evaluate_sharded
 from agents.divergence import check_finite
+from agents.ema import WeightAverage
 from agents.epoch_figures import EpochFigures
 from agents.evaluation import split_arguments, split_size
 from agents.networks import RecurrentAttentionModel
+from agents.precision import autocast, resolve_precision
 from agents.tasks import GAME_CHOICE
 from ram_env.wrappers import choice_key
 
@@ -326,7 +328,14 @@ class ReinforceRAM:
             training, validation and ``evaluate``.
 
     Attributes:
-        model: the ``RecurrentAttentionModel``; its action network names the class, or in a game the move.
+        model: the ``RecurrentAttentionModel`` being trained; its action network names the class, or in a
+            game the move.
+        ema: the exponential moving average of ``model``'s weights (``agents.ema.WeightAverage``), or None
+            when ``config.ema_decay`` is 0.
+        policy: the weights the agent acts with (``predict``: validation, test, pictures): ``ema.module``,
+            or ``model`` without an average.
+        precision: "fp32" or "bf16", the training updates' precision (``config.precision`` resolved for
+            ``device``, ``agents.precision``).
         action_key: the env's choice besides the location, "label" or "move" (read from its action space).
         game: whether the choice is a move (``action_key == "move"``).
         n_glimpses: glimpses (steps) per episode.
@@ -349,6 +358,7 @@ class ReinforceRAM:
         self.env_id, self.config = env_id, config or ReinforceConfig()
         self.env_kwargs = dict(env_kwargs or {})
         self.device = torch.device(device)
+        self.precision = resolve_precision(self.config.precision, self.device)
         if self.config.num_threads:
             torch.set_num_threads(self.config.num_threads)
         probe = gym.make(env_id, **self.env_kwargs)
@@ -374,6 +384,7 @@ class ReinforceRAM:
             cfg.full_gradient,
             cfg.learned_start,
         ).to(self.device)
+        self.ema = WeightAverage(self.model, cfg.ema_decay) if cfg.ema_decay > 0 else None
         if cfg.optimizer == "sgd":
             self.optimizer: torch.optim.Optimizer = torch.optim.SGD(
                 self.model.parameters(), lr=cfg.learning_rate, momentum=cfg.momentum,
@@ -427,10 +438,11 @@ class ReinforceRAM:
         glimpse = glimpse.reshape(-1, *self.glimpse_shape)
         core_state = self._core_state(state, episode_start, len(glimpse))
         glimpse_t, location_t = as_tensor(glimpse, self.device), as_tensor(location, self.device)
-        hidden, core_state = self.model.step(glimpse_t, location_t, core_state)
-        mean = self.model.location_mean(hidden)
-        next_location = mean if deterministic else self.model.location.sample(mean).clamp(-1.0, 1.0)
-        logits = self.model.action(hidden)
+        policy = self.policy
+        hidden, core_state = policy.step(glimpse_t, location_t, core_state)
+        mean = policy.location_mean(hidden)
+        next_location = mean if deterministic else policy.location.sample(mean).clamp(-1.0, 1.0)
+        logits = policy.action(hidden)
         choice = sample_choice(logits) if self.game and not deterministic else logits.argmax(1)
         action = {"location": next_location.cpu().numpy(), self.action_key: choice.cpu().numpy()}
         states = core_state if isinstance(core_state, tuple) else (core_state,)
@@ -441,10 +453,10 @@ class ReinforceRAM:
     def first_location(self) -> np.ndarray | None:
         """Where this agent takes an episode's first glimpse: ``(2,)`` float32, the learned start's mean
         (``evaluate`` passes it as the reset option ``location``), or None to leave it to the env."""
-        if self.model.start is None:
+        if self.policy.start is None:
             return None
         with torch.no_grad():
-            return self.model.start_mean(1)[0].cpu().numpy().astype(np.float32)
+            return self.policy.start_mean(1)[0].cpu().numpy().astype(np.float32)
 
     def _core_state(self, state: tuple[np.ndarray, ...] | None, episode_start: Any, n: int) -> Any:
         if state is None:
@@ -454,6 +466,11 @@ class ReinforceRAM:
             keep = as_tensor(~np.asarray(episode_start, dtype=bool).reshape(n, 1), self.device).float()
             tensors = [t * keep for t in tensors]
         return tuple(tensors) if self.config.core == "lstm" else tensors[0]
+
+    @property
+    def policy(self) -> RecurrentAttentionModel:
+        """The weights the agent acts with: the weight average, or the trained model without one."""
+        return self.model if self.ema is None else self.ema.module
 
     # --------------------------------------------------------------------------------------- training
 
@@ -508,16 +525,17 @@ class ReinforceRAM:
     def rollout_and_loss(
         self, envs: gym.vector.VectorEnv, obs: dict[str, np.ndarray], generator: torch.Generator
     ) -> tuple[Rollout, dict[str, torch.Tensor]]:
-        """One update's episodes (``rollout``) and their ``hybrid_loss``."""
+        """One update's episodes (``rollout``, its networks autocast to ``precision``) and their ``hybrid_loss``."""
         cfg = self.config
-        rollout = self.rollout(envs, obs, generator)
+        with autocast(self.precision, self.device):
+            rollout = self.rollout(envs, obs, generator)
         return rollout, hybrid_loss(rollout, cfg.entropy_coef, cfg.gae_lambda, cfg.baseline, cfg.rollouts_per_image)
 
     def train_step(
         self, envs: gym.vector.VectorEnv, obs: dict[str, np.ndarray], generator: torch.Generator
     ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
         """The update: play one episode in every env and take one gradient step on ``hybrid_loss`` (its
-        gradient's norm clipped to ``max_grad_norm`` if that is > 0).
+        gradient's norm clipped to ``max_grad_norm`` if that is > 0), then move the weight average.
 
         ``obs`` holds the episodes' first glimpses; returns the next episodes' first glimpses (same-step
         autoreset) and the update's figures, ``grad_norm`` (before clipping) among them. Raises
@@ -531,6 +549,8 @@ class ReinforceRAM:
             self.model.parameters(), cfg.max_grad_norm or math.inf, foreach=True
         )
         self.optimizer.step()
+        if self.ema is not None:
+            self.ema.update(self.model)
         figures = {key: value.item() for key, value in losses.items()}
         check_finite(figures["loss"], self.model, self.config.learning_rate)
         figures["reward"] = rollout.reward.mean().item()
@@ -601,7 +621,12 @@ class ReinforceRAM:
         for group in self.optimizer.param_groups:
             group["lr"] = self.learning_rate(progress)
         if not self.config.learn_location_std:
-            self.model.location.set_std(self.location_std(progress))
+            self._set_location_std(self.location_std(progress))
+
+    def _set_location_std(self, std: float) -> None:
+        """A constant location std, for the trained model and the weight average alike."""
+        self.model.location.set_std(std)
+        self.policy.location.set_std(std)
 
     def _log(self, figures: EpochFigures, callback: TrainingCallback, bar: Any) -> None:
         """Tell ``callback`` and the progress bar the epoch's figures so far."""
@@ -657,8 +682,9 @@ class ReinforceRAM:
     def save(self, path: str | Path, training_state: bool = True) -> Path:
         """Write the agent to ``path`` atomically; ``agents.load(path)`` rebuilds it.
 
-        With ``training_state`` the file also holds the optimizer and progress, so ``learn`` continues
-        from it exactly (a training checkpoint).
+        With ``training_state`` the file holds the trained weights as ``model`` and also the weight average,
+        the optimizer and progress, so ``learn`` continues from it exactly (a training checkpoint). Without,
+        ``model`` is the weights the agent acts with (``policy``: the average, if any): an agent to use.
         """
         payload: dict[str, Any] = {
             "format": FORMAT,
@@ -666,11 +692,12 @@ class ReinforceRAM:
             "env_id": self.env_id,
             "env_kwargs": portable_env_kwargs(self.env_kwargs),
             "config": asdict(self.config),
-            "model": self.model.state_dict(),
+            "model": (self.model if training_state else self.policy).state_dict(),
             "location_std": self.model.location.std,
         }
         if training_state:
             payload["training"] = {
+                "ema": None if self.ema is None else self.ema.state_dict(),
                 "optimizer": self.optimizer.state_dict(),
                 "num_timesteps": self.num_timesteps,
                 "epoch": self.epoch,
@@ -684,9 +711,13 @@ class ReinforceRAM:
         """Rebuild an agent from a payload read by ``agents.checkpoints.read_checkpoint``."""
         agent = cls(payload["env_id"], ReinforceConfig(**payload["config"]), device, payload["env_kwargs"])
         agent.model.load_state_dict(payload["model"])
-        if "location_std" in payload and not agent.config.learn_location_std:  # an annealed std where it stopped
-            agent.model.location.set_std(payload["location_std"])
         training = payload.get("training")
+        if agent.ema is not None:  # a training checkpoint's average, or an agent file's acting weights
+            agent.ema.module.load_state_dict(payload["model"])
+            if training is not None and training.get("ema") is not None:
+                agent.ema.load_state_dict(training["ema"])
+        if "location_std" in payload and not agent.config.learn_location_std:  # an annealed std where it stopped
+            agent._set_location_std(payload["location_std"])
         if training is not None:
             agent.optimizer.load_state_dict(training["optimizer"])
             agent.num_timesteps, agent.epoch = training["num_timesteps"], training["epoch"]
