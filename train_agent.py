@@ -45,6 +45,7 @@ from agents.distributed import Distributed, DistributedSetupError
 from agents.divergence import TrainingDiverged
 from agents.image_flags import IMAGE_FLAGS, add_image_flags, image_env_kwargs
 from agents.run_dir import RunDirectory
+from agents.tasks import is_game
 
 ALGOS = tuple(ALGORITHMS)
 DEFAULT_ALGO, DEFAULT_ENV = "reinforce", "GlimpseMNIST-v0"
@@ -91,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--checkpoint", default=None, help="saved agent to evaluate (with --eval-only)")
     parser.add_argument("--pretrained", default=None, metavar="ENV_ID",
                         help="with --eval-only: evaluate the shipped --algo agent of ENV_ID (agents.load_pretrained)")
+    parser.add_argument("--init-from", default=None, metavar="PATH",
+                        help="reinforce: start from the weights of this saved agent (e.g. a shipped 60x60 agent for "
+                             "the 100x100 task: the retina may have more scales, their weights start at zero)")
     parser.add_argument("--pictures", type=int, default=8, help="test images whose glimpse paths are drawn (0: none)")
     parser.add_argument("--no-progress-bar", action="store_true", help="hide the progress bar")
     add_image_flags(parser)
@@ -269,7 +273,8 @@ def check_flags_fit_algo(args: argparse.Namespace) -> None:
             raise UsageError(f"--{given[0].replace('_', '-')} is for the SB3 algorithms; --algo reinforce takes "
                              "the reinforce hyperparameter flags")
     else:
-        reinforce_only = [f.name for f in fields(ReinforceConfig) if f.name != "seed"]  # --seed seeds SB3 too
+        # --seed seeds SB3 too
+        reinforce_only = [f.name for f in fields(ReinforceConfig) if f.name != "seed"] + ["init_from"]
         given = [name for name in reinforce_only if getattr(args, name, None) is not None]
         if given:
             raise UsageError(f"--{given[0].replace('_', '-')} is a reinforce hyperparameter; for --algo {args.algo} "
@@ -288,7 +293,16 @@ def new_agent(args: argparse.Namespace, seed: int, run_dir: Path) -> tuple[Any, 
     if args.algo == "reinforce":
         config = config_of(args)
         config.seed = seed
-        return agents.ReinforceRAM(args.env, config, args.device, env_kwargs_of(args)), asdict(config)
+        agent = agents.ReinforceRAM(args.env, config, args.device, env_kwargs_of(args))
+        if args.init_from is not None:
+            try:
+                start = agents.load(args.init_from)
+                if start.algo != "reinforce":
+                    raise ValueError(f"it holds a {start.algo} agent; a reinforce agent's file is needed")
+                agent.initialize_from(start)
+            except (FileNotFoundError, ValueError) as exc:
+                raise UsageError(f"--init-from {args.init_from}: {exc}") from exc
+        return agent, asdict(config)
     tensorboard = str(args.tensorboard_log or run_dir / "tensorboard")
     try:
         agent = agents.SB3Agent(args.algo, args.env, args.num_envs, seed, args.device, args.grid_size,
@@ -373,7 +387,8 @@ def run_training(args: argparse.Namespace, distributed: Distributed | None = Non
         remove_orphans(run_dir / "checkpoints")
     if args.resume:
         defaults = build_parser().parse_args([])
-        settings = ("seed", "num_envs", "grid_size", "location_init_std", "eval_freq", "eval_episodes", "hyperparams")
+        settings = ("seed", "num_envs", "grid_size", "location_init_std", "eval_freq", "eval_episodes", "hyperparams",
+                    "init_from")
         config_given = {f.name for f in fields(ReinforceConfig) if getattr(args, f.name, None) is not None}
         if config_given or env_kwargs_of(args) or any(getattr(args, k) != getattr(defaults, k) for k in settings):
             raise UsageError("--resume continues with the run's own settings: give only --run-dir (and --device)")
@@ -415,7 +430,8 @@ def run_training(args: argparse.Namespace, distributed: Distributed | None = Non
             files.config.write_text(json.dumps(
                 {"algo": args.algo, "env_id": args.env, "env_kwargs": agent.env_kwargs, "device": args.device,
                  "seed": seed, "n_timesteps": args.n_timesteps, "config": config,
-                 **({"precision": agent.precision} if args.algo == "reinforce" else {}), "command": sys.argv,
+                 **({"precision": agent.precision, "init_from": args.init_from} if args.algo == "reinforce" else {}),
+                 "command": sys.argv,
                  "world_size": 1 if distributed is None else distributed.world_size}, indent=2) + "\n")
     check_split_count("--pictures", args.pictures, agent.env_id, "test", **agent.env_kwargs)
     if distributed is not None:
@@ -431,19 +447,23 @@ def run_training(args: argparse.Namespace, distributed: Distributed | None = Non
     if not best_path.is_file():
         print("stopped before the first validation: no checkpoint to test")
         return
-    best = agents.load(best_path, device=args.device)
-    report = evaluate_and_report(best, agent.env_id, agent.env_kwargs, None, distributed=distributed)
-    final = evaluate_and_report(agent, agent.env_id, agent.env_kwargs, None, distributed=distributed)
-    random_locations = evaluate_and_report(agents.RandomLocations(best), agent.env_id, agent.env_kwargs, None,
+    chosen, selection = selected_agent(agent, files, args.device)
+    other = agent if selection == "best" else agents.load(best_path, device=args.device)
+    report = evaluate_and_report(chosen, agent.env_id, agent.env_kwargs, None, distributed=distributed)
+    other_report = evaluate_and_report(other, agent.env_id, agent.env_kwargs, None, distributed=distributed)
+    random_locations = evaluate_and_report(agents.RandomLocations(chosen), agent.env_id, agent.env_kwargs, None,
                                            distributed=distributed)
     if not main_rank:
         return
     best_record = min(agent.history, key=lambda r: r["valid_error"])
     report.update(
         algo=args.algo,
-        checkpoint=str(best_path),
-        final_error=final["error"],
+        selection=selection,
+        checkpoint=str(files.latest if selection == "final" else best_path),
+        final_error=report["error"] if selection == "final" else other_report["error"],
+        best_checkpoint_error=report["error"] if selection == "best" else other_report["error"],
         random_location_error=random_locations["error"],
+        **sampled_path_errors(chosen, agent.env_id, agent.env_kwargs),
         timesteps=agent.num_timesteps,
         train_seconds=round(agent.history[-1]["train_seconds"], 1),
         best=best_record,
@@ -451,12 +471,41 @@ def run_training(args: argparse.Namespace, distributed: Distributed | None = Non
     )
     (run_dir / "test.json").write_text(json.dumps(report, indent=2) + "\n")
     at = f"epoch {best_record['epoch']}" if "epoch" in best_record else f"{best_record['timesteps']:,} env steps"
-    print(f"test error {report['error_percent']}% (best validation {100 * best_record['valid_error']:.2f}% at {at}; "
-          f"with random locations {100 * random_locations['error']:.2f}%), {agent.num_timesteps:,} env steps in "
-          f"{report['train_seconds'] / 60:.1f} min -> {run_dir / 'test.json'}")
+    weights = "final weights" if selection == "final" else f"best validation checkpoint, at {at}"
+    print(f"test error {report['error_percent']}% ({weights}; best validation {100 * best_record['valid_error']:.2f}% "
+          f"at {at}; with random locations {100 * random_locations['error']:.2f}%), {agent.num_timesteps:,} env steps "
+          f"in {report['train_seconds'] / 60:.1f} min -> {run_dir / 'test.json'}")
     if args.pictures:
-        png, gif = save_glimpse_pictures(best, agent.env_id, run_dir / "pictures", args.pictures, **agent.env_kwargs)
+        png, gif = save_glimpse_pictures(chosen, agent.env_id, run_dir / "pictures", args.pictures,
+                                         **agent.env_kwargs)
         print(f"glimpse paths: {png}, {gif}")
+
+
+def selected_agent(agent: Any, files: RunDirectory, device: str) -> tuple[Any, str]:
+    """The weights a finished run is tested and shipped with, by the rule of docs/design.md, and the rule's
+    name: ``"final"``, ``agent`` as it ended, when it acts with a weight average (REINFORCE with
+    ``ema_decay`` > 0): no choice among checkpoints by a noisy validation figure; else ``"best"``, the
+    checkpoint of the lowest validation error (``best.pt``)."""
+    import agents
+
+    if getattr(agent, "ema", None) is not None:
+        return agent, "final"
+    return agents.load(files.best, device=device), "best"
+
+
+def sampled_path_errors(agent: Any, env_id: str, env_kwargs: dict[str, Any], n_paths: int = 10) -> dict[str, float]:
+    """Test errors of other protocols, never the table's: one sampled glimpse path per image (as slundqui/tfRAM
+    scores), the majority vote of ``n_paths`` sampled paths, and (agents with class probabilities) the mean of
+    their probabilities (as kevinzakka's and PrincipalComponent-zz's RAMs score). Empty for a game."""
+    from agents.path_vote import evaluate_path_vote
+
+    if is_game(env_id):
+        return {}
+    paths = evaluate_path_vote(agent, env_id, "test", n_paths, **env_kwargs)
+    errors = {"sampled_path_error": paths["path_errors"][0], f"vote_{n_paths}_error": paths["error"]}
+    if "average_error" in paths:
+        errors[f"average_{n_paths}_error"] = paths["average_error"]
+    return errors
 
 
 def main(argv: list[str] | None = None) -> int:

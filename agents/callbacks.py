@@ -40,7 +40,8 @@ class TrainingCallback:
 class RunDirectoryCallback(TrainingCallback):
     """Keeps a run directory up to date.
 
-    - ``tensorboard/``: scalars ``losses/*``, ``charts/*`` (reward, learning rate, location std, gradient norm,
+    - ``tensorboard/``: scalars ``losses/*``, ``charts/*`` (reward, learning rate, location std, the training
+      canvases' clutter under a curriculum, gradient norm,
       glimpses/s, episodes/s, images/s)
       and ``eval/valid_error``, against env steps;
     - ``metrics.jsonl``: one JSON line per epoch;
@@ -77,8 +78,8 @@ class RunDirectoryCallback(TrainingCallback):
         for key in ("loss", "cross_entropy", "reinforce", "baseline_mse", "entropy"):
             if key in scalars:  # cross_entropy: classification; entropy: games
                 writer.add_scalar(f"losses/{key}", scalars[key], step)
-        for key in ("reward", "train_error", "learning_rate", "location_std", "grad_norm", "glimpses_per_second",
-                    "episodes_per_second", "images_per_second"):
+        for key in ("reward", "train_error", "learning_rate", "location_std", "n_clutter", "grad_norm",
+                    "glimpses_per_second", "episodes_per_second", "images_per_second"):
             if key in scalars:
                 writer.add_scalar(f"charts/{key}", scalars[key], step)
 

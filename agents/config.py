@@ -85,6 +85,10 @@ class ReinforceConfig:
     gae_lambda: float = _field(
         "gae_lambda", "the advantages' lambda: 1 is REINFORCE's reward - baseline; below 1, generalised advantage "
         "estimation over the baseline's per-step estimates")
+    clutter_curriculum: float = _field(
+        "clutter_curriculum", "if > 0, the fraction of training over which the training canvases' distractor "
+        "crops ramp from 0 up to the task's n_clutter, one at a time (validation and test keep the task's); 0: "
+        "the task's clutter throughout")
     ema_decay: float = _field(
         "ema_decay", "decay per update of the exponential moving average of the weights that the agent acts with "
         "(validation, test, the saved agent), in [0, 1); 0: act with the trained weights")
@@ -113,7 +117,7 @@ class ReinforceConfig:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
         for name in ("location_std", "location_std_final", "max_grad_norm", "learning_rate", "warmup_epochs",
-                     "weight_decay", "entropy_coef", "gae_lambda"):
+                     "weight_decay", "entropy_coef", "gae_lambda", "clutter_curriculum"):
             value = getattr(self, name)
             if isinstance(value, (int, float)) and not math.isfinite(value):
                 raise ValueError(f"{name} must be a finite number, got {value!r}")
@@ -121,7 +125,7 @@ class ReinforceConfig:
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
         for name in ("warmup_epochs", "weight_decay", "entropy_coef", "num_threads", "location_std_final",
-                     "max_grad_norm"):
+                     "max_grad_norm", "clutter_curriculum"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
         for name in ("gae_lambda", "momentum"):
@@ -129,6 +133,8 @@ class ReinforceConfig:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)!r}")
         if not (isinstance(self.ema_decay, (int, float)) and 0 <= self.ema_decay < 1):
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
+        if not self.clutter_curriculum <= 1:
+            raise ValueError(f"clutter_curriculum must be in [0, 1], got {self.clutter_curriculum!r}")
         if not 0 < self.lr_decay <= 1:
             raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay!r}")
         if self.baseline != "learned" and self.rollouts_per_image < 2:

@@ -81,6 +81,7 @@ def evaluate(
     seed: int = 0,
     batch_size: int = 1000,
     first: int = 0,
+    probabilities: bool = False,
     **env_kwargs: Any,
 ) -> dict[str, Any]:
     """Play one episode on each of ``n_episodes`` images of ``split`` from image ``first`` (all when None).
@@ -101,11 +102,14 @@ def evaluate(
         seed: the first image's seed.
         batch_size: episodes run side by side.
         first: the first image (or game) index; the episodes are the ones a whole-split call plays there.
+        probabilities: also return the class probabilities the agent's last step chose from (the agent
+            needs ``predict_probabilities``, as ``agents.ReinforceRAM``'s).
 
     Returns:
         ``{"error": float (fraction of episodes lost, in [0, 1]), "n_episodes": int, "n_correct": int
         (episodes won: right label, or ball caught)}``; a classification env adds ``"predictions"`` and
-        ``"labels"``, ``(n,)`` int64.
+        ``"labels"``, ``(n,)`` int64, and with ``probabilities`` ``"probabilities"``, ``(n, n_classes)``
+        float32.
     """
     game = is_game(env_id)
     n_available = split_size(env_id, split, **env_kwargs)
@@ -128,17 +132,23 @@ def evaluate(
     won = np.zeros(n_episodes, dtype=bool)
     predictions = np.zeros(n_episodes, dtype=np.int64)
     labels = np.zeros(n_episodes, dtype=np.int64)
+    chosen_from: list[np.ndarray] = []
     for start in range(0, n_episodes, width):
         index = first + np.minimum(np.arange(start, start + width), n_episodes - 1)  # the last batch repeats its end
         obs, _ = envs.reset(**reset_arguments(env_id, split, seed, index, first_location_of(agent)))
         state, episode_start, done = None, np.ones(width, dtype=bool), False
         while not done:
-            action, state = agent.predict(obs, state, episode_start, deterministic)
+            if probabilities:
+                action, state, chosen = agent.predict_probabilities(obs, state, episode_start, deterministic)
+            else:
+                action, state = agent.predict(obs, state, episode_start, deterministic)
             obs, reward, terminated, truncated, info = envs.step(action)
             episode_start = np.zeros(width, dtype=bool)
             done = bool(terminated.all())
         keep = slice(0, min(width, n_episodes - start))
         won[start : start + width] = (reward == 1.0)[keep]
+        if probabilities:
+            chosen_from.append(chosen[keep])
         if not game:
             predictions[start : start + width] = info["final_info"]["prediction"][keep]
             labels[start : start + width] = info["final_info"]["label"][keep]
@@ -147,6 +157,8 @@ def evaluate(
     result: dict[str, Any] = {"error": 1 - n_correct / n_episodes, "n_episodes": n_episodes, "n_correct": n_correct}
     if not game:
         result.update(predictions=predictions, labels=labels)
+    if probabilities:
+        result["probabilities"] = np.concatenate(chosen_from)
     return result
 
 

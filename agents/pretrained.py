@@ -2,7 +2,8 @@
 
 Each lives in ``agents/trained/ALGO/ENV_ID/``:
 
-- ``agent.pt``: the best-validation checkpoint of a run of ``train_agent.py``, without optimizer state
+- ``agent.pt``: the weights a run of ``train_agent.py`` was tested with (its ``test.json``'s ``selection``:
+  the final weight average, or the best-validation checkpoint; docs/design.md), without optimizer state
   (``agents.load`` reads it);
 - ``config.json``: the run's settings, with the exact command line and seed that produced it;
 - ``test.json``: what that run measured on the test split (``error``: one deterministic glimpse path per
@@ -63,19 +64,24 @@ def load_pretrained(env_id: str, algo: str = "reinforce", device: str = "cpu", r
 
 
 def ship_run(run_dir: str | Path, root: Path | None = None) -> Path:
-    """Copy the best-validation agent of the finished run in ``run_dir`` into ``root/ALGO/ENV_ID/``, without
-    its optimizer state, beside the run's ``config.json`` and ``test.json``; return that folder.
+    """Copy the agent that the finished run in ``run_dir`` was tested with (``test.json``'s ``selection``:
+    ``"final"``, its latest checkpoint's acting weights, or ``"best"``, its best-validation checkpoint) into
+    ``root/ALGO/ENV_ID/``, without its optimizer state, beside the run's ``config.json`` and ``test.json``;
+    return that folder.
 
     Raises:
-        ValueError: the run has not been tested (no ``test.json``) or lacks its best checkpoint or config.
+        ValueError: the run has not been tested (no ``test.json``) or lacks that checkpoint or its config.
     """
     run_dir = Path(run_dir)
-    missing = [name for name in ("checkpoints/best.pt", "config.json", "test.json") if not (run_dir / name).is_file()]
+    test_file = run_dir / "test.json"
+    selection = json.loads(test_file.read_text()).get("selection", "best") if test_file.is_file() else "best"
+    checkpoint = "checkpoints/latest.pt" if selection == "final" else "checkpoints/best.pt"
+    missing = [name for name in (checkpoint, "config.json", "test.json") if not (run_dir / name).is_file()]
     if missing:
         raise ValueError(f"{run_dir} is not a finished, tested run: it lacks {', '.join(missing)}; finish it with "
                          f"`python train_agent.py --run-dir {run_dir} --resume`")
     config = json.loads((run_dir / "config.json").read_text())
-    agent = load(run_dir / "checkpoints" / "best.pt")
+    agent = load(run_dir / checkpoint)
     folder = (TRAINED_DIR if root is None else root) / config["algo"] / config["env_id"]
     folder.mkdir(parents=True, exist_ok=True)
     agent.save(folder / "agent.pt", training_state=False)

@@ -339,6 +339,7 @@ class ReinforceRAM:
         action_key: the env's choice besides the location, "label" or "move" (read from its action space).
         game: whether the choice is a move (``action_key == "move"``).
         n_glimpses: glimpses (steps) per episode.
+        full_clutter: the task's distractor crops per canvas (0 without clutter, or in a game).
         num_timesteps: env steps (glimpses) trained on so far.
         epoch: completed training epochs.
         history: one dict of figures per completed epoch.
@@ -367,9 +368,12 @@ class ReinforceRAM:
         self.game = self.action_key == GAME_CHOICE
         self.n_actions = int(probe.action_space[self.action_key].n)
         self.n_glimpses = probe.unwrapped.task.n_glimpses
+        self.full_clutter = getattr(probe.unwrapped.task, "n_clutter", 0)
         probe.close()
         if self.n_glimpses < 2:
             raise ValueError("the REINFORCE agent needs n_glimpses >= 2 (at least one location to choose)")
+        if self.config.clutter_curriculum and not self.full_clutter:
+            raise ValueError(f"clutter_curriculum needs an env with clutter; {env_id} has none here: set it to 0")
         torch.manual_seed(self.config.seed)
         cfg = self.config
         self.model = RecurrentAttentionModel(
@@ -429,6 +433,20 @@ class ReinforceRAM:
             int64}`` (no ``n`` axis for a single observation); ``state`` a tuple of ``(n, hidden)`` float32
             arrays.
         """
+        action, state, _ = self.predict_probabilities(observation, state, episode_start, deterministic)
+        return action, state
+
+    @torch.no_grad()
+    def predict_probabilities(
+        self,
+        observation: dict[str, np.ndarray],
+        state: tuple[np.ndarray, ...] | None = None,
+        episode_start: np.ndarray | None = None,
+        deterministic: bool = False,
+    ) -> tuple[dict[str, np.ndarray], tuple[np.ndarray, ...], np.ndarray]:
+        """``predict``, and the probabilities of the class (or move) choice it was made from: ``(n,
+        n_actions)`` float32, ``(n_actions,)`` for a single observation (``agents.path_vote`` averages
+        them over sampled paths)."""
         glimpse = np.asarray(observation["glimpse"], dtype=np.float32)
         single = glimpse.shape == self.glimpse_shape
         if not single and glimpse.shape[1:] != self.glimpse_shape:
@@ -445,10 +463,11 @@ class ReinforceRAM:
         logits = policy.action(hidden)
         choice = sample_choice(logits) if self.game and not deterministic else logits.argmax(1)
         action = {"location": next_location.cpu().numpy(), self.action_key: choice.cpu().numpy()}
+        probabilities = logits.softmax(1).cpu().numpy()
         states = core_state if isinstance(core_state, tuple) else (core_state,)
         if single:
-            action = {key: value[0] for key, value in action.items()}
-        return action, tuple(s.cpu().numpy() for s in states)
+            action, probabilities = {key: value[0] for key, value in action.items()}, probabilities[0]
+        return action, tuple(s.cpu().numpy() for s in states), probabilities
 
     def first_location(self) -> np.ndarray | None:
         """Where this agent takes an episode's first glimpse: ``(2,)`` float32, the learned start's mean
@@ -510,6 +529,15 @@ class ReinforceRAM:
         if not cfg.location_std_final:
             return cfg.location_std
         return cfg.location_std + (cfg.location_std_final - cfg.location_std) * min(1.0, progress)
+
+    def clutter(self, progress: float) -> int:
+        """The distractor crops per training canvas at ``progress`` (fraction of training done): with a
+        ``clutter_curriculum`` fraction ``c``, ``floor(full * progress / c)``, so from 0 up to the task's
+        ``full`` at ``progress = c``, one crop at a time; else the task's ``full``."""
+        fraction, full = self.config.clutter_curriculum, self.full_clutter
+        if not fraction:
+            return full
+        return min(full, math.floor(full * progress / fraction))
 
     def rollout(
         self, envs: gym.vector.VectorEnv, obs: dict[str, np.ndarray], generator: torch.Generator | None = None
@@ -592,6 +620,7 @@ class ReinforceRAM:
         callback.on_training_start(self)
         while self.num_timesteps < end:
             env_seeds, noise_seed = epoch_seeds(cfg.seed, self.epoch, n_envs)
+            self._set_schedules(self.epoch / cfg.epochs, envs)
             obs, _ = envs.reset(seed=env_seeds[shard])
             generator.manual_seed(noise_seed)
             if self._move_generator is not None:
@@ -600,12 +629,12 @@ class ReinforceRAM:
             for update in range(updates_per_epoch):
                 if self.num_timesteps >= end:
                     break
-                self._set_schedules((self.epoch + update / updates_per_epoch) / cfg.epochs)
+                self._set_schedules((self.epoch + update / updates_per_epoch) / cfg.epochs, envs)
                 obs, update_figures = self.train_step(envs, obs, generator)
                 self.num_timesteps += steps_per_update
                 figures.add(update_figures)
                 if figures.updates % _LOG_EVERY == 0 or figures.updates == updates_per_epoch:
-                    self._log(figures, callback, bar)
+                    self._log(figures, callback, bar, envs)
                 bar.update(steps_per_update)
             if figures.updates < updates_per_epoch:  # stopped inside an epoch by total_timesteps
                 self.train_seconds += figures.seconds()
@@ -616,8 +645,11 @@ class ReinforceRAM:
         self._ddp = self._noise_rows = self._move_generator = None
         return self
 
-    def _set_schedules(self, progress: float) -> None:
-        """The learning rate and (unless learned) the location std at ``progress`` (fraction of training)."""
+    def _set_schedules(self, progress: float, envs: gym.vector.VectorEnv) -> None:
+        """The learning rate, (unless learned) the location std and the training canvases' clutter (for the
+        episodes reset from now on) at ``progress`` (fraction of training)."""
+        if self.config.clutter_curriculum:
+            envs.unwrapped.n_clutter = self.clutter(progress)
         for group in self.optimizer.param_groups:
             group["lr"] = self.learning_rate(progress)
         if not self.config.learn_location_std:
@@ -628,11 +660,13 @@ class ReinforceRAM:
         self.model.location.set_std(std)
         self.policy.location.set_std(std)
 
-    def _log(self, figures: EpochFigures, callback: TrainingCallback, bar: Any) -> None:
-        """Tell ``callback`` and the progress bar the epoch's figures so far."""
+    def _log(self, figures: EpochFigures, callback: TrainingCallback, bar: Any, envs: gym.vector.VectorEnv) -> None:
+        """Tell ``callback`` and the progress bar the epoch's figures so far (and ``envs``' clutter)."""
         scalars = figures.means()
         scalars["learning_rate"] = self.optimizer.param_groups[0]["lr"]
         scalars["location_std"] = self.model.location.std
+        if self.config.clutter_curriculum:
+            scalars["n_clutter"] = envs.unwrapped.n_clutter
         scalars.update(figures.speeds(figures.seconds()))
         callback.on_log(self, scalars)
         bar.set_postfix(epoch=self.epoch + 1, loss=f"{scalars['loss']:.3f}",
@@ -678,6 +712,39 @@ class ReinforceRAM:
         return shard
 
     # ------------------------------------------------------------------------------------ persistence
+
+    def initialize_from(self, other: ReinforceRAM) -> None:
+        """Start from the weights ``other`` acts with (its ``policy``; a warm start, e.g. the 100x100 task
+        from an agent of the 60x60 one), before training.
+
+        Every weight must have this model's shape, except the glimpse network's first layer, which may take
+        fewer inputs: a retina with fewer scales (the glimpse is scale-major, so the old scales' pixels come
+        first). Its weights for the new inputs start at zero, so the warm-started model first computes
+        what ``other`` did. The weight average and the optimizer start afresh from the result.
+
+        Raises:
+            ValueError: the networks differ otherwise (core, widths, classes); the message names the weight.
+        """
+        source = other.policy.state_dict()
+        target = self.model.state_dict()
+        if source.keys() != target.keys():
+            raise ValueError(f"cannot start from a {other.config.core} model with weights {sorted(source)}: this "
+                             f"{self.config.core} model has {sorted(target)}")
+        merged = {}
+        for name, weight in source.items():
+            shape = target[name].shape
+            grows_inputs = name == "glimpse.glimpse_fc.weight" and weight.shape[0] == shape[0]
+            if weight.shape != shape and not (grows_inputs and weight.shape[1] < shape[1]):
+                raise ValueError(f"cannot start from weight {name} of shape {tuple(weight.shape)}: this model's "
+                                 f"is {tuple(shape)} (same widths and classes needed; only the retina may grow)")
+            merged[name] = weight
+            if weight.shape != shape:  # the new scales' inputs start at zero
+                merged[name] = torch.zeros(shape, dtype=weight.dtype)
+                merged[name][:, : weight.shape[1]] = weight
+        self.model.load_state_dict(merged)
+        if self.ema is not None:
+            self.ema = WeightAverage(self.model, self.config.ema_decay)
+        self.optimizer.state.clear()
 
     def save(self, path: str | Path, training_state: bool = True) -> Path:
         """Write the agent to ``path`` atomically; ``agents.load(path)`` rebuilds it.

@@ -1,4 +1,4 @@
-"""Ship the best agent of a finished run of train_agent.py into the package's trained agents
+"""Ship the tested agent of a finished run of train_agent.py into the package's trained agents
 (``agents.pretrained``):
 
     python -m agents.ship runs/reinforce_GlimpseClutteredMNIST-v0_0
@@ -15,8 +15,8 @@ from agents.pretrained import TRAINED_DIR, ship_run
 
 def main(argv: list[str] | None = None) -> None:
     """Ship the run named on the command line; print where it went and its test error."""
-    parser = argparse.ArgumentParser(description="Ship the best agent of a finished run of train_agent.py.")
-    parser.add_argument("run_dir", help="a run directory holding checkpoints/best.pt, config.json and test.json")
+    parser = argparse.ArgumentParser(description="Ship the tested agent of a finished run of train_agent.py.")
+    parser.add_argument("run_dir", help="a run directory holding its checkpoints, config.json and test.json")
     parser.add_argument("--root", type=Path, default=None, help=f"where shipped agents live (default {TRAINED_DIR})")
     args = parser.parse_args(argv)
     folder = ship_run(args.run_dir, args.root)

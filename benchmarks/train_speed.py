@@ -3,8 +3,9 @@
 Times training updates (episodes from ``gym.make_vec``, forward, backward, optimizer step) of an env id's
 configuration (its ``agents/hyperparams`` file, then ``--set KEY=VALUE`` overrides) and prints images/s,
 episodes/s, glimpses/s and the time per epoch (training updates plus the validation pass), for each of the
-``--threads`` settings, alternated round by round so that drifts in CPU speed cancel, with the ratio to the
-first one. ``--profile`` prints where an update's time goes (cProfile, top functions by own time).
+``--threads`` settings and each ``--precisions`` (fp32, bf16: ``agents.precision``), alternated round by round
+so that drifts in CPU speed cancel, with the ratio to the first one. ``--profile`` prints where an update's time
+goes (cProfile, top functions by own time).
 
 On GlimpseMNIST-v0 with one rollout per image it then times the same updates with the env replaced by
 direct array access (the images in one padded uint8 array, glimpses cut by fancy indexing, labels read
@@ -13,7 +14,7 @@ time, both as the time spent inside the env's ``reset``/``step`` and as the diff
 direct-array run.
 
     python benchmarks/train_speed.py [--env ID] [--set batch_size=32 rollouts_per_image=10 ...]
-        [--threads 1 2] [--updates 40] [--rounds 3] [--profile] [--device cpu]
+        [--threads 1 2] [--precisions fp32 bf16] [--updates 40] [--rounds 3] [--profile] [--device cpu]
 """
 
 from __future__ import annotations
@@ -129,6 +130,8 @@ def main() -> None:
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="ReinforceConfig overrides")
     parser.add_argument("--threads", type=int, nargs="+", default=[0],
                         help="torch thread counts to compare (0: the default)")
+    parser.add_argument("--precisions", nargs="+", default=["fp32"], choices=("fp32", "bf16"),
+                        help="training precisions to compare (agents.precision)")
     parser.add_argument("--updates", type=int, default=40, help="timed updates per round")
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds per setting (the best one counts)")
     parser.add_argument("--profile", action="store_true", help="print where the time of the updates goes")
@@ -142,32 +145,36 @@ def main() -> None:
           f"full_gradient={config.full_gradient}")
     envs = gym.make_vec(args.env, num_envs=b * m, group_size=m, split="train")
     timed = Timed(envs)
-    best = {threads: float("inf") for threads in args.threads}
+    settings = [(threads, precision) for threads in args.threads for precision in args.precisions]
+    best = {setting: float("inf") for setting in settings}
     inside = float("inf")
     direct = float("inf")
     use_direct = args.env == "GlimpseMNIST-v0" and m == 1
     arrays = DirectArrays(b, t, envs.unwrapped.task.glimpse_size) if use_direct else None
     for _ in range(args.rounds):
-        for threads in args.threads:
+        for threads, precision in settings:
             torch.set_num_threads(threads or os.cpu_count() or 1)
+            agent.precision = precision
             timed.seconds = 0.0
             seconds = seconds_per_update(agent, timed, args.updates)
-            if seconds < best[threads]:
-                best[threads] = seconds
-                if threads == args.threads[0]:
+            if seconds < best[threads, precision]:
+                best[threads, precision] = seconds
+                if (threads, precision) == settings[0]:
                     inside = timed.seconds / (args.updates + 5)
         if arrays is not None:
             torch.set_num_threads(args.threads[0] or os.cpu_count() or 1)
+            agent.precision = args.precisions[0]
             direct = min(direct, seconds_per_update(agent, arrays, args.updates))
     torch.set_num_threads(args.threads[0] or os.cpu_count() or 1)
     start = time.perf_counter()
     agents.evaluate(agent, args.env, split="valid")
     valid_seconds = time.perf_counter() - start
     updates_per_epoch = -(-split_size(args.env, "train") // b)
-    first = best[args.threads[0]]
-    for threads, seconds in best.items():
+    first = best[settings[0]]
+    for (threads, precision), seconds in best.items():
         print(
-            f"{threads or torch.get_num_threads()} threads: {b / seconds:8.0f} images/s  {b * m / seconds:8.0f} "
+            f"{threads or torch.get_num_threads()} threads, {precision}: {b / seconds:8.0f} images/s  "
+            f"{b * m / seconds:8.0f} "
             f"episodes/s  {b * m * t / seconds:9.0f} glimpses/s  "
             f"epoch {updates_per_epoch * seconds + valid_seconds:6.1f} s (validation {valid_seconds:.1f} s)  "
             f"speed x{first / seconds:.2f} of the first"

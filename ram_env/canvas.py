@@ -85,7 +85,12 @@ class CanvasLayout:
         )
 
     def build(
-        self, digits: np.ndarray, clutter_pool: np.ndarray | ClutterPool, uniforms: np.ndarray, out: np.ndarray
+        self,
+        digits: np.ndarray,
+        clutter_pool: np.ndarray | ClutterPool,
+        uniforms: np.ndarray,
+        out: np.ndarray,
+        n_clutter: int | None = None,
     ) -> None:
         """Build canvases into ``out``.
 
@@ -96,6 +101,8 @@ class CanvasLayout:
             uniforms: ``(m, n_uniforms)`` float64 in [0, 1).
             out: ``(m, size, size)`` or ``(m, C, size, size)`` uint8 (as ``digits``), overwritten with the
                 canvases (it may be a strided view).
+            n_clutter: lay only the first ``n_clutter`` of the layout's distractor crops (None: all): the
+                canvas of the same uniforms with fewer distractors, for a curriculum.
         """
         if digits.ndim == 3:  # grayscale: a channel axis of 1, as views
             digits, out = digits[:, None], out[:, None]
@@ -104,9 +111,10 @@ class CanvasLayout:
         side, c = self.size, self.clutter_size
         rows = np.arange(m)
         out[...] = 0
-        if self.n_clutter:
+        n_clutter = self.n_clutter if n_clutter is None else min(n_clutter, self.n_clutter)
+        if n_clutter:
             out_crops = sliding_window_view(out, (c, c), axis=(2, 3), writeable=True)
-            for j in range(self.n_clutter):
+            for j in range(n_clutter):
                 u = uniforms[:, 2 + 5 * j : 7 + 5 * j]
                 source = _positions(u[:, 0], len(pool))
                 sy, sx = _positions(u[:, 1], h - c + 1), _positions(u[:, 2], w - c + 1)

@@ -23,7 +23,7 @@ from ram_env.image_set import ImageSet, mnist_image_set
 from ram_env.splits import SPLITS
 from ram_env.validation import STARTS, check_int, validate_action
 
-__all__ = ["GlimpseEnv", "GlimpseEpisodes", "GlimpseTask", "GlimpseVectorEnv"]
+__all__ = ["ClutterControl", "GlimpseEnv", "GlimpseEpisodes", "GlimpseTask", "GlimpseVectorEnv"]
 
 # Stream keys of the fixed valid/test layouts, and the tag of a training episode's layout stream.
 _SPLIT_KEYS = {"valid": np.uint64(0x76616C6964), "test": np.uint64(0x74657374)}
@@ -112,6 +112,7 @@ class GlimpseEpisodes(Episodes):
             raise ValueError(f"clutter_size {task.clutter_size} is larger than the {h}x{w} images it is cut from")
         self.action_space = task.action_space(self.n_classes)
         self._layout = CanvasLayout(task.canvas_size, task.n_clutter, task.clutter_size)
+        self._n_clutter = task.n_clutter
         self.image_index = np.zeros(num_envs, dtype=np.int64)
         self.label = np.zeros(num_envs, dtype=np.int64)
 
@@ -119,6 +120,22 @@ class GlimpseEpisodes(Episodes):
     def n_images(self) -> int:
         """Number of images in the split."""
         return len(self._labels)
+
+    @property
+    def n_clutter(self) -> int:
+        """Distractor crops on the canvases of the episodes reset from now on (``task.n_clutter`` unless set)."""
+        return self._n_clutter
+
+    @n_clutter.setter
+    def n_clutter(self, value: int) -> None:
+        check_int("n_clutter", value, 0)
+        if value > self.task.n_clutter:
+            raise ValueError(f"n_clutter can be lowered from the task's {self.task.n_clutter} but not raised above it, "
+                             f"got {value}: make the env with n_clutter={value} instead")
+        if value != self.task.n_clutter and self.task.split != "train":
+            raise ValueError(f"n_clutter of a {self.task.split!r} env stays the task's {self.task.n_clutter}: its "
+                             "canvases are fixed, so that every agent is scored on the same ones")
+        self._n_clutter = int(value)
 
     def check_options(self, options: dict[str, Any], n: int) -> dict[str, np.ndarray]:
         """``image_index``: an int, or ``n`` of them, each in ``[0, n_images)``, the same within a group;
@@ -180,6 +197,7 @@ class GlimpseEpisodes(Episodes):
             self._clutter_pool,
             counter_rng.uniforms(layout_keys, self._layout.n_uniforms),
             out=canvases.reshape(len(rows), self.channels, *canvases.shape[1:]),
+            n_clutter=self._n_clutter,
         )
         self.retina.load(canvases, canvas_rows)
         self.image_index[rows] = image_index
@@ -216,7 +234,30 @@ class GlimpseEpisodes(Episodes):
         return {"label": self.label.copy(), "prediction": parts[1].copy(), "is_correct": reward == 1.0}
 
 
-class GlimpseEnv(BatchedEnv):
+class ClutterControl:
+    """The ``n_clutter`` of a live classification env (single or batched), for a curriculum.
+
+    ``env.n_clutter = k`` (through wrappers: ``env.set_wrapper_attr("n_clutter", k)``; a batched env:
+    ``envs.unwrapped.n_clutter = k``) lays only the first ``k`` of each canvas's distractor crops on the
+    episodes reset from then on (those under way keep their canvas): the same draws as the full canvas,
+    with fewer distractors. ``k`` goes from 0 to the task's ``n_clutter``, never above (make the env with
+    more instead); on "valid" and "test" it stays the task's value (a ``ValueError`` otherwise), so every
+    agent is scored on the same canvases.
+    """
+
+    _episodes: GlimpseEpisodes
+
+    @property
+    def n_clutter(self) -> int:
+        """Distractor crops on the canvases of the episodes reset from now on."""
+        return self._episodes.n_clutter
+
+    @n_clutter.setter
+    def n_clutter(self, value: int) -> None:
+        self._episodes.n_clutter = value
+
+
+class GlimpseEnv(ClutterControl, BatchedEnv):
     """The Recurrent Attention Model's task (Mnih et al., 2014) as a Gymnasium environment.
 
     ## Description
@@ -337,7 +378,7 @@ class GlimpseEnv(BatchedEnv):
         return super().step(action)
 
 
-class GlimpseVectorEnv(BatchedVectorEnv):
+class GlimpseVectorEnv(ClutterControl, BatchedVectorEnv):
     """A natively batched ``GlimpseEnv``: same task, spaces batched, no Python loop over the envs.
 
     ``gym.make_vec(id, num_envs=N)`` builds one. Sub-env ``i`` after ``reset(seed=s)`` plays exactly the

@@ -22,7 +22,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from ram_env.classification import GlimpseEpisodes, GlimpseTask
+from ram_env.classification import ClutterControl, GlimpseEpisodes, GlimpseTask
 from ram_env.core import BatchedEnv, BatchedVectorEnv
 from ram_env.image_set import ImageSet, load_images
 
@@ -61,7 +61,7 @@ def _task(
     return GlimpseTask(canvas, n_clutter, clutter_size, n_glimpses, glimpse_size, n_scales, split, start)
 
 
-class ImageGlimpseEnv(BatchedEnv):
+class ImageGlimpseEnv(ClutterControl, BatchedEnv):
     """``GlimpseEnv``'s task over your own images (``GlimpseImages-v0``).
 
     Observation ``Dict(glimpse=Box(0, 1, (k * C, g, g)), location=Box(-1, 1, (2,)))``: the retina reads
@@ -115,7 +115,7 @@ class ImageGlimpseEnv(BatchedEnv):
         super().__init__(GlimpseEpisodes(self.task, 1, data=self.data), render_mode)
 
 
-class ImageGlimpseVectorEnv(BatchedVectorEnv):
+class ImageGlimpseVectorEnv(ClutterControl, BatchedVectorEnv):
     """A natively batched ``ImageGlimpseEnv`` (``gym.make_vec("GlimpseImages-v0", num_envs=N, source=...)``).
 
     Sub-env ``i`` after ``reset(seed=s)`` plays exactly the episodes of an ``ImageGlimpseEnv`` reset with

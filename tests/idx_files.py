@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+import ram_env
 from ram_env.datasets import VALID_SIZE
 
 
@@ -32,4 +33,21 @@ def write_dataset(folder: Path, n_train: int = VALID_SIZE + 40, n_test: int = 30
             (folder / (name + ".gz")).write_bytes(gzip.compress(data, compresslevel=1))
         else:
             (folder / name).write_bytes(data)
+    return folder
+
+
+N_TRAIN = 1000  # training images of the small dataset (its valid split is the 5,000 after them)
+N_TEST = 500
+
+
+def write_small_mnist(folder: Path) -> Path:
+    """An MNIST-format dataset of 1,000 train, 5,000 valid and 500 test images cut from the shipped MNIST."""
+    data = ram_env.load_dataset()
+    folder.mkdir(parents=True, exist_ok=True)
+    train_images = np.concatenate([data.train.images[:N_TRAIN], data.valid.images])
+    train_labels = np.concatenate([data.train.labels[:N_TRAIN], data.valid.labels]).astype(np.uint8)
+    (folder / "train-images-idx3-ubyte").write_bytes(idx_bytes(train_images))
+    (folder / "train-labels-idx1-ubyte").write_bytes(idx_bytes(train_labels))
+    (folder / "t10k-images-idx3-ubyte").write_bytes(idx_bytes(data.test.images[:N_TEST]))
+    (folder / "t10k-labels-idx1-ubyte").write_bytes(idx_bytes(data.test.labels[:N_TEST].astype(np.uint8)))
     return folder

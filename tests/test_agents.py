@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-from idx_files import idx_bytes
+from idx_files import N_TEST
 
 import agents
 import ram_env
@@ -22,27 +22,6 @@ from agents.networks import (
     LocationNetwork,
 )
 from agents.reinforce import hybrid_loss
-
-N_TRAIN = 1000  # training images of the small dataset (its valid split is the 5,000 after them)
-N_TEST = 500
-
-
-def write_small_mnist(folder: Path) -> Path:
-    """An MNIST-format dataset of 1,000 train, 5,000 valid and 500 test images cut from the shipped MNIST."""
-    data = ram_env.load_dataset()
-    folder.mkdir(parents=True, exist_ok=True)
-    train_images = np.concatenate([data.train.images[:N_TRAIN], data.valid.images])
-    train_labels = np.concatenate([data.train.labels[:N_TRAIN], data.valid.labels]).astype(np.uint8)
-    (folder / "train-images-idx3-ubyte").write_bytes(idx_bytes(train_images))
-    (folder / "train-labels-idx1-ubyte").write_bytes(idx_bytes(train_labels))
-    (folder / "t10k-images-idx3-ubyte").write_bytes(idx_bytes(data.test.images[:N_TEST]))
-    (folder / "t10k-labels-idx1-ubyte").write_bytes(idx_bytes(data.test.labels[:N_TEST].astype(np.uint8)))
-    return folder
-
-
-@pytest.fixture(scope="session")
-def small_mnist(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(write_small_mnist(tmp_path_factory.mktemp("small_mnist")))
 
 
 def small_agent(data_dir: str, **config: object) -> agents.ReinforceRAM:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from idx_files import N_TEST, write_small_mnist
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-from test_agents import N_TEST, write_small_mnist
 
 import agents
 import train_agent
@@ -21,10 +21,6 @@ from agents.checkpoints import FORMAT, atomic_save
 SMALL = ["--n-glimpses", "3", "--batch-size", "50", "--epochs", "2", "--warmup-epochs", "0", "--pictures", "0",
          "--no-progress-bar"]  # fmt: skip
 
-
-@pytest.fixture(scope="module")
-def small_mnist(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(write_small_mnist(tmp_path_factory.mktemp("small_mnist_robust")))
 
 
 @pytest.fixture(scope="module")

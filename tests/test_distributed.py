@@ -17,7 +17,7 @@ import gymnasium as gym
 import pytest
 import torch
 import torch.multiprocessing as mp
-from test_agents import write_small_mnist
+from idx_files import write_small_mnist
 
 import agents
 from agents.distributed import Distributed, DistributedSetupError

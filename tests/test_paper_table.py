@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_agents import write_small_mnist
+from idx_files import write_small_mnist
 
 import ram_env
 

@@ -1,4 +1,4 @@
-"""Shipped trained agents: ``ship_run`` turns a finished run into one (best-validation weights, no
+"""Shipped trained agents: ``ship_run`` turns a finished run into one (the weights it was tested with, no
 optimizer state, the run's config.json and test.json beside it); ``load_pretrained`` and
 ``train_agent.py --eval-only --pretrained`` find it, and name the shipped ones when asked for another; every
 agent shipped in the package scores its recorded test error on the whole test split."""
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_agents import write_small_mnist
+from idx_files import write_small_mnist
 
 import agents
 import agents.pretrained
@@ -31,7 +31,7 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run_dir
 
 
-def test_ship_run_keeps_the_best_weights_without_optimizer_state(finished_run: Path, tmp_path: Path) -> None:
+def test_ship_run_keeps_the_tested_weights_without_optimizer_state(finished_run: Path, tmp_path: Path) -> None:
     folder = agents.pretrained.ship_run(finished_run, tmp_path)
     assert folder == tmp_path / "reinforce" / "GlimpseMNIST-v0"
     assert sorted(path.name for path in folder.iterdir()) == ["agent.pt", "config.json", "test.json"]
@@ -42,9 +42,13 @@ def test_ship_run_keeps_the_best_weights_without_optimizer_state(finished_run: P
     assert test["error"] == json.loads((finished_run / "test.json").read_text())["error"]
     assert agents.available_pretrained(tmp_path) == [("reinforce", "GlimpseMNIST-v0")]
     shipped = agents.load_pretrained("GlimpseMNIST-v0", root=tmp_path)
-    best = agents.load(finished_run / "checkpoints" / "best.pt")
-    for name, tensor in best.model.state_dict().items():
+    recorded = json.loads((finished_run / "test.json").read_text())
+    assert recorded["selection"] == "final" and recorded["checkpoint"].endswith("latest.pt")  # a weight average
+    final = agents.load(finished_run / "checkpoints" / "latest.pt")
+    assert final.ema is not None
+    for name, tensor in final.policy.state_dict().items():  # the average, not the trained weights
         assert np.array_equal(shipped.model.state_dict()[name].numpy(), tensor.numpy()), name
+        assert np.array_equal(shipped.policy.state_dict()[name].numpy(), tensor.numpy()), name
     data_dir = json.loads((folder / "config.json").read_text())["env_kwargs"]["data_dir"]
     score = agents.evaluate(shipped, "GlimpseMNIST-v0", split="test", **{**shipped.env_kwargs, "data_dir": data_dir})
     assert score["error"] == test["error"]

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from test_agents import write_small_mnist
 
 import agents
 import train_agent
@@ -32,10 +31,6 @@ SMALL = [
     "--no-progress-bar",
 ]
 
-
-@pytest.fixture(scope="module")
-def small_mnist(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(write_small_mnist(tmp_path_factory.mktemp("small_mnist_cli")))
 
 
 def run_main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -134,17 +129,27 @@ def test_small_run_writes_the_run_directory(
         f"validation at {m['timesteps']:,} env steps (epoch {m['epoch']})" for m in metrics
     ]
     best = min(metrics, key=lambda m: m["valid_error"])
-    assert f"(best validation {100 * best['valid_error']:.2f}% at epoch {best['epoch']}; with random" in output
+    best_line = f"best validation {100 * best['valid_error']:.2f}% at epoch {best['epoch']}; with random"
+    assert f"(final weights; {best_line}" in output
     for key in ("cross_entropy", "reinforce", "baseline_mse", "reward", "valid_error", "learning_rate"):
         assert key in metrics[0]
     assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
     test = json.loads((run_dir / "test.json").read_text())
     assert test["n_episodes"] == 500 and 0.0 <= test["error"] <= 1.0
     assert test["valid_errors"] == [m["valid_error"] for m in metrics]
+    assert test["selection"] == "final" and test["error"] == test["final_error"]  # the rule of docs/design.md
+    assert config["precision"] in ("fp32", "bf16") and config["config"]["ema_decay"] > 0
+    final = agents.load(run_dir / "checkpoints" / "latest.pt")
+    assert agents.evaluate(final, "GlimpseMNIST-v0", "test", **final.env_kwargs)["error"] == test["error"]
+    best_agent = agents.load(run_dir / "checkpoints" / "best.pt")
+    assert agents.evaluate(best_agent, "GlimpseMNIST-v0", "test", **best_agent.env_kwargs)["error"] == (
+        test["best_checkpoint_error"])
+    for key in ("sampled_path_error", "vote_10_error", "average_10_error"):
+        assert 0.0 <= test[key] <= 1.0, key
     assert (run_dir / "pictures" / "glimpse_paths.png").stat().st_size > 0
     assert (run_dir / "pictures" / "glimpse_paths.gif").stat().st_size > 0
     assert isinstance(agents.load(run_dir / "checkpoints" / "best.pt"), agents.ReinforceRAM)
-    code, output = run_main(["--eval-only", "--checkpoint", str(run_dir / "checkpoints" / "best.pt")], capsys)
+    code, output = run_main(["--eval-only", "--checkpoint", str(run_dir / "checkpoints" / "latest.pt")], capsys)
     assert code == 0
     assert json.loads(output.strip().splitlines()[-1])["error"] == test["error"]
     code, output = run_main(["--data-dir", small_mnist, "--run-dir", str(run_dir), *SMALL], capsys)
@@ -194,6 +199,8 @@ def test_killed_run_resumes_to_the_same_result(small_mnist: str, tmp_path: Path)
     assert a.epoch == b.epoch == 3
     for (name, x), y in zip(a.model.state_dict().items(), b.model.state_dict().values(), strict=True):
         assert torch.equal(x, y), name
+    for (name, x), y in zip(a.policy.state_dict().items(), b.policy.state_dict().values(), strict=True):
+        assert torch.equal(x, y), name  # the weight average too
     whole_test = json.loads((tmp_path / "whole" / "test.json").read_text())
     resumed_test = json.loads((killed_dir / "test.json").read_text())
     assert whole_test["error"] == resumed_test["error"]
