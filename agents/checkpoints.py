@@ -182,3 +182,5 @@ def load(path: str | Path, device: str = "cpu") -> Any:
         raise ValueError(
             f"{path} is an incomplete saved agent: it lacks the field {exc.args[0]!r}; save the agent again"
         ) from None
+    except ValueError as exc:
+        raise ValueError(f"{path} cannot be loaded: {exc}") from None

@@ -8,8 +8,6 @@ project's agent interface: ``predict`` takes the env's observations and returns 
 
 from __future__ import annotations
 
-import io
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +90,6 @@ class SB3Agent:
             (e.g. ``{"lstm_hidden_size": 128, "features_extractor_kwargs": {"features_dim": 128}}``); a
             ``"lin_X"`` value (``learning_rate="lin_1e-3"``) decays linearly from ``X`` to 0 over the run.
         tensorboard_log: SB3's TensorBoard folder (None: no TensorBoard).
-        model: an SB3 model to wrap (``from_payload``) instead of a new one.
 
     Attributes:
         history: the evaluation records of training so far (``agents.sb3.training``), saved with the agent.
@@ -110,7 +107,6 @@ class SB3Agent:
         env_kwargs: dict[str, Any] | None = None,
         hyperparams: dict[str, Any] | None = None,
         tensorboard_log: str | None = None,
-        model: BaseAlgorithm | None = None,
     ) -> None:
         if algo not in SB3_ALGOS:
             raise ValueError(f"algo must be one of {list(SB3_ALGOS)}, got {algo!r}")
@@ -125,22 +121,18 @@ class SB3Agent:
         native.seed(seed)
         self._key, self._n_choices = native.venv.key, native.venv.n_choices
         venv = VecMonitor(native)  # episode returns and lengths: SB3's rollout/ep_rew_mean, rollout/ep_len_mean
-        if model is None:
-            kwargs = {key: schedule(key, value) for key, value in self.hyperparams.items()}
-            policy_kwargs = {"features_extractor_class": GlimpseFeaturesExtractor, **kwargs.pop("policy_kwargs", {})}
-            model = SB3_ALGOS[algo](
-                _POLICIES[algo],
-                venv,
-                seed=seed,
-                device=device,
-                tensorboard_log=tensorboard_log,
-                policy_kwargs=policy_kwargs,
-                **kwargs,
-            )
-            centre_location_prior(model, grid_size, self.location_init_std)
-        else:
-            model.set_env(venv)
-        self.model = model
+        kwargs = {key: schedule(key, value) for key, value in self.hyperparams.items()}
+        policy_kwargs = {"features_extractor_class": GlimpseFeaturesExtractor, **kwargs.pop("policy_kwargs", {})}
+        self.model = SB3_ALGOS[algo](
+            _POLICIES[algo],
+            venv,
+            seed=seed,
+            device=device,
+            tensorboard_log=tensorboard_log,
+            policy_kwargs=policy_kwargs,
+            **kwargs,
+        )
+        centre_location_prior(self.model, grid_size, self.location_init_std)
 
     @property
     def num_timesteps(self) -> int:
@@ -183,22 +175,26 @@ class SB3Agent:
         action = grid_to_dict(grid, self.grid_size, self._n_choices, grid.shape[:1], self._key)
         return (action if batched else {key: value[0] for key, value in action.items()}), state
 
+    def spaces(self) -> dict[str, Any]:
+        """The model's spaces in plain numbers, as a saved agent records them: the observation's shapes and
+        the grid action's ``nvec``."""
+        observation = self.model.observation_space
+        return {
+            "observation": {key: list(space.shape) for key, space in observation.spaces.items()},
+            "action": [int(n) for n in self.model.action_space.nvec],
+        }
+
     def save(self, path: str | Path, training_state: bool = True) -> Path:
         """Write the agent atomically to ``path`` (``agents.load`` reads it).
 
-        With ``training_state`` the file also holds the optimizer's moments and the validation history, so
-        ``learn`` continues from it (a training checkpoint); without, the optimizer is saved empty (as a fresh
-        one) and the history dropped: a shipped agent, without the optimizer's per-weight state (Adam's two moments).
+        The file holds data only, no code: the policy's weights (a ``state_dict``), the settings that rebuild
+        the model from this module (algorithm, env, grid, SB3 keyword arguments), and its spaces in plain
+        numbers (``spaces``). SB3's own ``save`` is not used: its zip holds cloudpickled objects, which run
+        code when loaded. With ``training_state`` the file also holds the optimizer's state, the counters and
+        the validation history, so ``learn`` continues from it (a training checkpoint); without, it is an
+        agent to use (a shipped agent).
         """
-        buffer = io.BytesIO()
-        optimizer = self.model.policy.optimizer
-        moments = optimizer.state
-        if not training_state:
-            optimizer.state = defaultdict(dict)  # what a new torch optimizer holds; SB3's load needs the entry
-        try:
-            self.model.save(buffer)
-        finally:
-            optimizer.state = moments
+        model = self.model
         payload = {
             "format": FORMAT,
             "algo": self.algo,
@@ -209,15 +205,32 @@ class SB3Agent:
             "location_init_std": self.location_init_std,
             "env_kwargs": portable_env_kwargs(self.env_kwargs),
             "hyperparams": self.hyperparams,
+            "spaces": self.spaces(),
+            "policy": model.policy.state_dict(),
             "history": self.history if training_state else [],
-            "model": buffer.getvalue(),
         }
+        if training_state:
+            payload["training"] = {
+                "tensorboard_log": model.tensorboard_log,
+                "optimizer": model.policy.optimizer.state_dict(),
+                "num_timesteps": int(model.num_timesteps),
+                "n_updates": int(model._n_updates),
+                "episode_num": int(model._episode_num),
+            }
         return atomic_save(payload, path)
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any], device: str = "cpu") -> SB3Agent:
-        """Rebuild a saved agent (see ``agents.load``)."""
-        model = SB3_ALGOS[payload["algo"]].load(io.BytesIO(payload["model"]), device=device)
+        """Rebuild a saved agent (see ``agents.load``): a new model from the saved settings, then its weights.
+
+        Raises:
+            ValueError: a file in SB3's own zip format (which can run code: it is not read), or weights or
+                spaces that do not fit the model the settings build.
+        """
+        if "model" in payload or "policy" not in payload:
+            raise ValueError("it is an SB3 agent saved by an earlier ram-env inside SB3's own zip, whose "
+                             "cloudpickled entries can run code, so it is not read; train it again, or re-save it "
+                             "with the ram-env that wrote it after upgrading that one")
         agent = cls(
             payload["algo"],
             payload["env_id"],
@@ -225,10 +238,22 @@ class SB3Agent:
             payload["seed"],
             device,
             payload["grid_size"],
-            payload.get("location_init_std", 0.25),  # the value of agents saved before it was a setting
+            payload["location_init_std"],
             payload["env_kwargs"],
             payload["hyperparams"],
-            model=model,
+            tensorboard_log=(payload.get("training") or {}).get("tensorboard_log"),
         )
+        if payload["spaces"] != agent.spaces():
+            raise ValueError(f"its spaces {payload['spaces']} differ from those its settings build, {agent.spaces()}")
+        model = agent.model
+        try:
+            model.policy.load_state_dict(payload["policy"])
+        except RuntimeError as exc:
+            raise ValueError(f"its policy weights do not fit the model its settings build: {exc}") from None
+        training = payload.get("training")
+        if training is not None:
+            model.policy.optimizer.load_state_dict(training["optimizer"])
+            model.num_timesteps, model._n_updates = training["num_timesteps"], training["n_updates"]
+            model._episode_num = training["episode_num"]
         agent.history = payload["history"]
         return agent
