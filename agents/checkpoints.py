@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import io
 import os
 import tempfile
@@ -11,13 +12,18 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import torch
+from gymnasium.envs.registration import load_env_creator
 
+import ram_env
 from agents.algorithms import ALGORITHMS, agent_class
 
 __all__ = [
     "ENVELOPE",
     "FORMAT",
+    "RAM_ENV_IDS",
+    "check_env_settings",
     "TMP_SUFFIX",
     "atomic_save",
     "describe_file",
@@ -32,6 +38,11 @@ FORMAT = "ram-env-agent/1"  # the payload of a saved agent
 ENVELOPE = "ram-env-checksummed/1"  # the file: the payload's torch.save bytes and their SHA-256
 TMP_SUFFIX = ".tmp"  # atomic_save's temporary files: NAME.XXXX.tmp beside NAME
 
+
+# The env ids a saved agent may name: ram-env's own (an id is never imported from a file's text).
+RAM_ENV_IDS = (*ram_env.ENV_IDS, ram_env.IMAGES_ID, *ram_env.GAME_IDS)
+# Env keyword arguments that a file never sets: the window of "human" rendering, and the vector env's shape.
+_NOT_FROM_FILES = frozenset({"self", "render_mode", "num_envs", "group_size"})
 
 # What a checkpoint stores for GlimpseImages-v0's ``source`` when it was in-memory arrays, not a path.
 IN_MEMORY_SOURCE = "in-memory arrays: not stored in checkpoints; save them as .npz or a folder to reload the agent"
@@ -48,6 +59,25 @@ def portable_env_kwargs(env_kwargs: dict[str, Any]) -> dict[str, Any]:
     if "source" in out and not isinstance(out["source"], str):
         out["source"] = IN_MEMORY_SOURCE
     return out
+
+
+def check_env_settings(env_id: Any, env_kwargs: Any) -> None:
+    """Check a saved agent's env before anything is made from it: ``env_id`` one of ``RAM_ENV_IDS`` (so no
+    ``module:Id`` imports a module), ``env_kwargs`` a dict of that env's own keyword arguments, without
+    ``render_mode`` (their values are then checked by the env's own validators, when the agent makes it).
+
+    Raises:
+        ValueError: the message names the id or the argument.
+    """
+    if not isinstance(env_id, str) or env_id not in RAM_ENV_IDS:
+        raise ValueError(f"its env_id {env_id!r} is not a ram-env id (one of {list(RAM_ENV_IDS)})")
+    if not isinstance(env_kwargs, dict) or not all(isinstance(key, str) for key in env_kwargs):
+        raise ValueError(f"its env_kwargs must be a dict of keyword arguments, got {env_kwargs!r}")
+    accepted = set(inspect.signature(load_env_creator(gym.spec(env_id).entry_point)).parameters) - _NOT_FROM_FILES
+    unknown = sorted(set(env_kwargs) - accepted)
+    if unknown:
+        raise ValueError(f"its env_kwargs hold {unknown[0]!r}, which {env_id} does not take from a file (it takes "
+                         f"{sorted(accepted)})")
 
 
 def _envelope(payload: dict[str, Any]) -> dict[str, Any]:
@@ -176,6 +206,10 @@ def load(path: str | Path, device: str = "cpu") -> Any:
     payload = read_checkpoint(path, device)
     if payload.get("algo") not in ALGORITHMS:
         raise ValueError(f"{path} holds an agent of algorithm {payload.get('algo')!r}, not one of {list(ALGORITHMS)}")
+    try:
+        check_env_settings(payload.get("env_id"), payload.get("env_kwargs"))
+    except ValueError as exc:
+        raise ValueError(f"{path} cannot be loaded: {exc}") from None
     try:
         return agent_class(payload["algo"]).from_payload(payload, device)
     except KeyError as exc:

@@ -24,7 +24,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from agents.checkpoints import load
+from agents.algorithms import ALGORITHMS
+from agents.checkpoints import RAM_ENV_IDS, load
 
 __all__ = ["TRAINED_DIR", "available_pretrained", "load_pretrained", "pretrained_dir", "ship_run"]
 
@@ -42,14 +43,24 @@ def pretrained_dir(env_id: str, algo: str = "reinforce", root: Path | None = Non
     """The folder of the shipped ``algo`` agent of ``env_id`` (``agent.pt``, ``config.json``, ``test.json``).
 
     Raises:
-        ValueError: no agent of that algorithm is shipped for that env; the message lists those that are.
+        ValueError: ``env_id`` or ``algo`` is not a registered name (so a path cannot reach outside ``root``),
+            or no agent of that algorithm is shipped for that env; the message lists those that are.
     """
-    folder = (TRAINED_DIR if root is None else root) / algo / env_id
+    folder = _agent_folder(env_id, algo, TRAINED_DIR if root is None else root)
     if not (folder / "agent.pt").is_file():
         shipped = ", ".join(f"{env} ({name})" for name, env in available_pretrained(root)) or "none"
         raise ValueError(f"no trained {algo} agent of {env_id} is shipped; shipped agents: {shipped}. Train one with "
                          f"`python train_agent.py --algo {algo} --env {env_id}`")
     return folder
+
+
+def _agent_folder(env_id: Any, algo: Any, root: Path) -> Path:
+    """``root / algo / env_id`` for a registered ``algo`` and ram-env ``env_id``, and nothing else."""
+    if algo not in ALGORITHMS:
+        raise ValueError(f"unknown algorithm {algo!r}: use one of {list(ALGORITHMS)}")
+    if env_id not in RAM_ENV_IDS:
+        raise ValueError(f"{env_id!r} is not a ram-env id: use one of {list(RAM_ENV_IDS)}")
+    return root / algo / env_id
 
 
 def load_pretrained(env_id: str, algo: str = "reinforce", device: str = "cpu", root: Path | None = None) -> Any:
@@ -81,8 +92,13 @@ def ship_run(run_dir: str | Path, root: Path | None = None) -> Path:
         raise ValueError(f"{run_dir} is not a finished, tested run: it lacks {', '.join(missing)}; finish it with "
                          f"`python train_agent.py --run-dir {run_dir} --resume`")
     config = json.loads((run_dir / "config.json").read_text())
+    if not isinstance(config, dict):
+        raise ValueError(f"{run_dir / 'config.json'} is not a run's settings (a JSON object); it holds {config!r:.60}")
+    folder = _agent_folder(config.get("env_id"), config.get("algo"), TRAINED_DIR if root is None else root)
     agent = load(run_dir / checkpoint)
-    folder = (TRAINED_DIR if root is None else root) / config["algo"] / config["env_id"]
+    if (agent.algo, agent.env_id) != (config["algo"], config["env_id"]):
+        raise ValueError(f"{run_dir / checkpoint} holds a {agent.algo} agent of {agent.env_id}, but the run's "
+                         f"config.json says {config['algo']} on {config['env_id']}")
     folder.mkdir(parents=True, exist_ok=True)
     agent.save(folder / "agent.pt", training_state=False)
     test = json.loads((run_dir / "test.json").read_text())

@@ -117,3 +117,62 @@ def test_the_resaved_shipped_sb3_agents_act_as_before(env_id: str) -> None:
         start = np.zeros_like(start)
         np.testing.assert_allclose(action["location"], recorded["locations"][step], atol=1e-6)
         np.testing.assert_array_equal(action[key], recorded[key + "s"][step])
+
+
+# ------------------------------------------------------------------ item 2: checkpoints are data, checked
+
+
+def _with(tmp_path: Path, name: str, **changes: object) -> Path:
+    """The shipped MNIST agent's file with some payload fields changed (re-checksummed)."""
+    payload = read_checkpoint(REPO / "agents/trained/reinforce/GlimpseMNIST-v0/agent.pt")
+    return atomic_save({**payload, **changes}, tmp_path / name)
+
+
+def test_a_files_env_id_is_never_imported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = _with(tmp_path, "agent.pt", env_id="this:GlimpseMNIST-v0")
+    with pytest.raises(ValueError, match="its env_id 'this:GlimpseMNIST-v0' is not a ram-env id"):
+        agents.load(path)
+    assert "this" not in sys.modules and "Zen of Python" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("env_kwargs", "message"),
+    [
+        ({"render_mode": "human"}, "its env_kwargs hold 'render_mode', which GlimpseMNIST-v0 does not take"),
+        ({"num_envs": 3}, "its env_kwargs hold 'num_envs'"),
+        ({"colour": 1}, "its env_kwargs hold 'colour'"),
+        (["n_glimpses", 3], "its env_kwargs must be a dict"),
+        ({"n_glimpses": -5}, "n_glimpses must be an integer >= 1"),  # the env's own validator
+    ],
+)
+def test_a_files_env_kwargs_are_checked(tmp_path: Path, env_kwargs: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        agents.load(_with(tmp_path, "agent.pt", env_kwargs=env_kwargs))
+
+
+@pytest.mark.parametrize("env_id", ["../../x", "GlimpseMNIST-v0/../GlimpseCatch-v0", "/etc"])
+def test_shipped_agents_resolve_inside_their_folder(env_id: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="is not a ram-env id"):
+        agents.load_pretrained(env_id)
+    with pytest.raises(ValueError, match="unknown algorithm"):
+        agents.load_pretrained("GlimpseMNIST-v0", algo="../reinforce")
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"algo": "reinforce", "env_id": "../../../x"}, "is not a ram-env id"),
+        ({"algo": str(Path("/tmp/elsewhere")), "env_id": "GlimpseMNIST-v0"}, "unknown algorithm"),
+        ({"algo": "reinforce", "env_id": "GlimpseCatch-v0"}, "holds a reinforce agent of GlimpseMNIST-v0, but the run"),
+        ("x", "is not a run's settings"),
+    ],
+)
+def test_ship_writes_only_inside_the_trained_folder(tmp_path: Path, config: object, message: str) -> None:
+    run_dir = tmp_path / "run"
+    (run_dir / "checkpoints").mkdir(parents=True)
+    _with(run_dir / "checkpoints", "best.pt")
+    (run_dir / "config.json").write_text(json.dumps(config))
+    (run_dir / "test.json").write_text(json.dumps({"error": 0.01, "selection": "best"}))
+    with pytest.raises(ValueError, match=message):
+        agents.pretrained.ship_run(run_dir, tmp_path / "trained")
+    assert not (tmp_path / "trained").exists() and not Path("/tmp/elsewhere").exists()
