@@ -44,7 +44,7 @@ from agents.defaults import SB3_RUN_SETTINGS, default_hyperparams, env_hyperpara
 from agents.distributed import Distributed, DistributedSetupError
 from agents.divergence import TrainingDiverged
 from agents.image_flags import IMAGE_FLAGS, add_image_flags, image_env_kwargs
-from agents.run_dir import RunDirectory
+from agents.run_dir import RunDirectory, RunDirectoryBusy
 from agents.tasks import is_game
 
 ALGOS = tuple(ALGORITHMS)
@@ -384,6 +384,10 @@ def run_training(args: argparse.Namespace, distributed: Distributed | None = Non
         raise UsageError(f"--resume: no checkpoint at {latest}; start the run without --resume")
     check_run_dir(run_dir)
     if main_rank:
+        try:
+            files.lock()  # one run per run dir; workers other than rank 0 never write it
+        except RunDirectoryBusy as exc:
+            raise UsageError(str(exc)) from None
         remove_orphans(run_dir / "checkpoints")
     if args.resume:
         defaults = build_parser().parse_args([])

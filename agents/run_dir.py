@@ -5,6 +5,7 @@
     RUN_DIR/checkpoints/best.pt       the lowest validation error so far
     RUN_DIR/metrics.jsonl             one JSON line per validation
     RUN_DIR/tensorboard/              TensorBoard events
+    RUN_DIR/run.lock                  held by the one process that runs in it (the PID inside)
 
 ``agents.callbacks.RunDirectoryCallback`` (REINFORCE) and ``agents.sb3.training.SB3RunDirectoryCallback``
 (stable-baselines3) write them through ``RunDirectory``.
@@ -12,11 +13,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-__all__ = ["RunDirectory"]
+__all__ = ["RunDirectory", "RunDirectoryBusy"]
+
+
+class RunDirectoryBusy(RuntimeError):
+    """Another process runs in the run directory (it holds ``run.lock``)."""
 
 
 class RunDirectory:
@@ -33,11 +40,39 @@ class RunDirectory:
         self.best = self.path / "checkpoints" / "best.pt"
         self.metrics = self.path / "metrics.jsonl"
         self.tensorboard = self.path / "tensorboard"
+        self.lock_file = self.path / "run.lock"
+        self._lock: IO[str] | None = None
 
     @staticmethod
     def default(algo: str, env_id: str, seed: int) -> RunDirectory:
         """The directory of a run given no ``--run-dir``: ``runs/ALGO_ENV_SEED``."""
         return RunDirectory(f"runs/{algo}_{env_id}_{seed}")
+
+    def lock(self) -> None:
+        """Hold the directory for this process: an exclusive ``flock`` on ``run.lock``, kept until the process
+        ends (the OS releases it then, even after a kill, so a killed run never blocks its ``--resume``). The
+        file holds the holder's PID.
+
+        Raises:
+            RunDirectoryBusy: another live process holds it; the message names its PID.
+        """
+        if self._lock is not None:
+            return
+        self.path.mkdir(parents=True, exist_ok=True)
+        handle = open(self.lock_file, "a+")  # noqa: SIM115  (held open for the process's life)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise RunDirectoryBusy(f"{self.path} is in use by another run (process {holder}): wait for it to end, "
+                                   "or choose another --run-dir") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._lock = handle
 
     def start(self, history: list[dict[str, Any]]) -> None:
         """Make the directory and write ``metrics.jsonl`` afresh from ``history`` (the records of the agent's

@@ -32,7 +32,6 @@ SMALL = [
 ]
 
 
-
 def run_main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     code = train_agent.main(argv)
     captured = capsys.readouterr()
@@ -210,3 +209,26 @@ def test_killed_run_resumes_to_the_same_result(small_mnist: str, tmp_path: Path)
 def _metrics_text(run_dir: Path) -> str:
     path = run_dir / "metrics.jsonl"
     return path.read_text() if path.exists() else ""
+
+
+def test_one_run_per_run_dir(small_mnist: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A second run on a run dir in use is refused with the holder's PID; a killed holder blocks nothing."""
+    run_dir = tmp_path / "run"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from agents.run_dir import RunDirectory; "
+         "r = RunDirectory(sys.argv[1]); r.lock(); print('held', flush=True); time.sleep(120)", str(run_dir)],
+        cwd=REPO, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        argv = ["--data-dir", small_mnist, "--run-dir", str(run_dir), *SMALL, "--epochs", "1", "--pictures", "0",
+                "--hidden-size", "16", "--glimpse-hidden", "8", "--location-hidden", "8"]
+        code, output = run_main(argv, capsys)
+        assert code == 2 and f"{run_dir} is in use by another run (process {holder.pid})" in output
+        assert not (run_dir / "config.json").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    code, output = run_main(argv, capsys)
+    assert code == 0, output
+    assert (run_dir / "run.lock").read_text().strip().isdigit()
