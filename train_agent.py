@@ -30,6 +30,7 @@ from typing import Any
 
 import ram_env
 from agents.algorithms import ALGORITHMS
+from agents.checkpoints import check_data, data_fingerprint
 from agents.cli_checks import (
     FlagError,
     check_data_dir,
@@ -51,7 +52,7 @@ ALGOS = tuple(ALGORITHMS)
 DEFAULT_ALGO, DEFAULT_ENV = "reinforce", "GlimpseMNIST-v0"
 # The flags --eval-only takes besides --checkpoint; the others train, and are refused with it.
 EVAL_FLAGS = ("algo", "env", "seed", "device", "data_dir", "n_glimpses", "start", "eval_only", "checkpoint",
-              "pretrained", "no_progress_bar", *IMAGE_FLAGS)
+              "pretrained", "no_progress_bar", "allow_other_data", *IMAGE_FLAGS)
 # The SB3 run settings when neither a flag nor the env id's hyperparameter file gives them.
 SB3_SETTINGS = library_defaults(SB3_RUN_SETTINGS)
 
@@ -90,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--resume", action="store_true", help="continue the --run-dir run from its latest checkpoint")
     parser.add_argument("--eval-only", action="store_true", help="only evaluate --checkpoint on the test split")
     parser.add_argument("--checkpoint", default=None, help="saved agent to evaluate (with --eval-only)")
+    parser.add_argument("--allow-other-data", action="store_true",
+                        help="with --eval-only: score a GlimpseImages-v0 agent on images other than those it was "
+                             "trained on (as many classes and channels)")
     parser.add_argument("--pretrained", default=None, metavar="ENV_ID",
                         help="with --eval-only: evaluate the shipped --algo agent of ENV_ID (agents.load_pretrained)")
     parser.add_argument("--init-from", default=None, metavar="PATH",
@@ -243,7 +247,7 @@ def run_eval_only(args: argparse.Namespace, argv: list[str] | None) -> None:
             agent = agents.load_pretrained(args.pretrained, args.algo, device=args.device)
             args.checkpoint = str(agents.pretrained_dir(args.pretrained, args.algo) / "agent.pt")
         else:
-            agent = agents.load(args.checkpoint, device=args.device)
+            agent = agents.load(args.checkpoint, device=args.device, allow_other_data=args.allow_other_data)
     except (FileNotFoundError, ValueError) as exc:
         raise UsageError(f"--{'pretrained' if args.pretrained else 'checkpoint'}: {exc}") from exc
     explicit = build_parser()
@@ -255,11 +259,33 @@ def run_eval_only(args: argparse.Namespace, argv: list[str] | None) -> None:
                              f"leave out {flag} or give another --checkpoint")
     args.env = agent.env_id
     seed = args.seed or 0
-    report = evaluate_and_report(agent, agent.env_id, {**agent.env_kwargs, **env_kwargs_of(args)}, None, seed)
+    env_kwargs = {**agent.env_kwargs, **env_kwargs_of(args)}
+    try:
+        scored = data_fingerprint(agent.env_id, env_kwargs)
+        check_data(agent.data_fingerprint, scored, args.allow_other_data)
+    except (FileNotFoundError, ValueError) as exc:
+        raise UsageError(f"--source: {exc}") from exc
+    if scored != agent.data_fingerprint:
+        print(f"scoring on other images than {args.checkpoint} was trained on (--allow-other-data)")
+    report = evaluate_and_report(agent, agent.env_id, env_kwargs, None, seed)
     report["seed"] = seed
     print(f"test error {report['error_percent']:.2f}% ({report['n_episodes'] - report['n_correct']:,} of "
           f"{report['n_episodes']:,} episodes lost) on {agent.env_id}")
     print(json.dumps(report))
+
+
+def check_checkpoint_fits_run(agent: Any, saved: dict[str, Any], checkpoint: Path, run_dir: Path) -> None:
+    """Refuse to resume a run from a checkpoint of another run: its algorithm, env id and env keyword
+    arguments must be those of the run's ``config.json`` (``saved``)."""
+    from agents.checkpoints import portable_env_kwargs
+
+    ours = {"algo": agent.algo, "env_id": agent.env_id,
+            "env_kwargs": json.loads(json.dumps(portable_env_kwargs(agent.env_kwargs)))}
+    for key, value in ours.items():
+        if key in saved and saved[key] != value:
+            raise UsageError(f"--resume: {checkpoint} is not this run's checkpoint: its {key} is {value!r}, the run's "
+                             f"({run_dir / 'config.json'}) {saved[key]!r}; restore the run's own checkpoint or start "
+                             "a new run")
 
 
 def check_flags_fit_algo(args: argparse.Namespace) -> None:
@@ -401,6 +427,7 @@ def run_training(args: argparse.Namespace, distributed: Distributed | None = Non
         except ValueError as exc:
             raise UsageError(f"--resume: {exc}") from exc
         saved = read_run_config(run_dir)
+        check_checkpoint_fits_run(agent, saved, latest, run_dir)
         if saved.get("algo", agent.algo) != args.algo:
             raise UsageError(f"--resume: {run_dir} holds a {saved.get('algo')} run; pass --algo {saved.get('algo')}")
         if args.n_timesteps is None:

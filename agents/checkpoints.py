@@ -23,7 +23,9 @@ __all__ = [
     "ENVELOPE",
     "FORMAT",
     "RAM_ENV_IDS",
+    "check_data",
     "check_env_settings",
+    "data_fingerprint",
     "TMP_SUFFIX",
     "atomic_save",
     "describe_file",
@@ -78,6 +80,39 @@ def check_env_settings(env_id: Any, env_kwargs: Any) -> None:
     if unknown:
         raise ValueError(f"its env_kwargs hold {unknown[0]!r}, which {env_id} does not take from a file (it takes "
                          f"{sorted(accepted)})")
+
+
+def data_fingerprint(env_id: str, env_kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """What identifies the images a ``GlimpseImages-v0`` agent plays (``ram_env.ImageSet.fingerprint``: the
+    files' hash, split sizes, class names, channels, image shape), which agents store in their files; None
+    for the other envs, whose data ships with ram-env."""
+    if env_id != ram_env.IMAGES_ID:
+        return None
+    from ram_env.image_env import load_source
+
+    return load_source(**env_kwargs).fingerprint
+
+
+def check_data(saved: dict[str, Any] | None, current: dict[str, Any] | None, allow_other: bool = False) -> None:
+    """Refuse images other than those an agent was saved with: a different number of classes or of colour
+    channels always (the agent cannot play them), any other change (files, splits, class names, size) unless
+    ``allow_other``. Nothing to check where either fingerprint is None.
+
+    Raises:
+        ValueError: what differs, and what to do.
+    """
+    if saved is None or current is None:
+        return
+    counts = {"classes": (len(saved["class_names"]), len(current["class_names"])),
+              "colour channels": (saved["channels"], current["channels"])}
+    for what, (before, now) in counts.items():
+        if before != now:
+            raise ValueError(f"it was trained on images of {before} {what}, and the source has {now}: it cannot "
+                             "play them; give the source it was trained on")
+    changed = [key for key in saved if saved[key] != current.get(key)]
+    if changed and not allow_other:
+        raise ValueError(f"its images have changed since it was saved ({', '.join(changed)} differ): give the source "
+                         "it was trained on (to score it on other images: --eval-only --allow-other-data)")
 
 
 def _envelope(payload: dict[str, Any]) -> dict[str, Any]:
@@ -193,28 +228,35 @@ def read_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> dic
     return payload
 
 
-def load(path: str | Path, device: str = "cpu") -> Any:
+def load(path: str | Path, device: str = "cpu", allow_other_data: bool = False) -> Any:
     """Load an agent saved with ``agent.save(path)``, whatever its algorithm, onto ``device``.
 
     Training checkpoints load too: the agent comes back with its optimizer and progress, ready to
-    continue ``learn``. Files written before checksums were stored load unverified.
+    continue ``learn``. Files written before checksums were stored load unverified. A ``GlimpseImages-v0``
+    agent's images must be those it was saved with (``check_data``; ``allow_other_data`` allows other
+    images of as many classes and channels).
 
     Raises:
         FileNotFoundError: no file at ``path``.
-        ValueError: not a saved agent, a damaged one, or one lacking a field (the message names the file).
+        ValueError: not a saved agent, a damaged one, one lacking a field, naming an env that is not ram-env's,
+            or whose images changed (the message names the file).
     """
     payload = read_checkpoint(path, device)
     if payload.get("algo") not in ALGORITHMS:
         raise ValueError(f"{path} holds an agent of algorithm {payload.get('algo')!r}, not one of {list(ALGORITHMS)}")
     try:
         check_env_settings(payload.get("env_id"), payload.get("env_kwargs"))
+        current = data_fingerprint(payload["env_id"], payload["env_kwargs"])
+        check_data(payload.get("data"), current, allow_other_data)
     except ValueError as exc:
         raise ValueError(f"{path} cannot be loaded: {exc}") from None
     try:
-        return agent_class(payload["algo"]).from_payload(payload, device)
+        agent = agent_class(payload["algo"]).from_payload(payload, device)
     except KeyError as exc:
         raise ValueError(
             f"{path} is an incomplete saved agent: it lacks the field {exc.args[0]!r}; save the agent again"
         ) from None
     except ValueError as exc:
         raise ValueError(f"{path} cannot be loaded: {exc}") from None
+    agent.data_fingerprint = payload.get("data", agent.data_fingerprint)  # the images it was trained on
+    return agent

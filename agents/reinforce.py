@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 
 import ram_env  # noqa: F401  (registers the env ids)
 from agents.callbacks import TrainingCallback
-from agents.checkpoints import FORMAT, atomic_save, portable_env_kwargs
+from agents.checkpoints import FORMAT, atomic_save, data_fingerprint, portable_env_kwargs
 from agents.config import ReinforceConfig
 from agents.distributed import Distributed, RolloutLoss, evaluate_sharded
 from agents.divergence import check_finite
@@ -340,6 +340,8 @@ class ReinforceRAM:
         game: whether the choice is a move (``action_key == "move"``).
         n_glimpses: glimpses (steps) per episode.
         full_clutter: the task's distractor crops per canvas (0 without clutter, or in a game).
+        data_fingerprint: what identifies a ``GlimpseImages-v0`` source's images (stored in the agent's files
+            and checked when they load, ``agents.checkpoints.check_data``); None for the other envs.
         num_timesteps: env steps (glimpses) trained on so far.
         epoch: completed training epochs.
         history: one dict of figures per completed epoch.
@@ -370,6 +372,7 @@ class ReinforceRAM:
         self.n_glimpses = probe.unwrapped.task.n_glimpses
         self.full_clutter = getattr(probe.unwrapped.task, "n_clutter", 0)
         probe.close()
+        self.data_fingerprint = data_fingerprint(env_id, self.env_kwargs)
         if self.n_glimpses < 2:
             raise ValueError("the REINFORCE agent needs n_glimpses >= 2 (at least one location to choose)")
         if self.config.clutter_curriculum and not self.full_clutter:
@@ -758,6 +761,7 @@ class ReinforceRAM:
             "algo": self.algo,
             "env_id": self.env_id,
             "env_kwargs": portable_env_kwargs(self.env_kwargs),
+            "data": self.data_fingerprint,
             "config": asdict(self.config),
             "model": (self.model if training_state else self.policy).state_dict(),
             "location_std": self.model.location.std,

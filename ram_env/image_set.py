@@ -18,7 +18,9 @@ the largest label + 1; every class must have an image.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,7 +37,7 @@ from ram_env.image_split import ImageSplit
 from ram_env.npy_files import read_npy_folder, read_npz
 from ram_env.splits import SPLITS, carved_rows
 
-__all__ = ["ARRAY_NAMES", "ImageSet", "image_set_from_arrays", "load_images", "mnist_image_set"]
+__all__ = ["ARRAY_NAMES", "ImageSet", "files_hash", "image_set_from_arrays", "load_images", "mnist_image_set"]
 
 ARRAY_NAMES = ("images", "labels", *(f"{split}_{kind}" for split in SPLITS for kind in ("images", "labels")))
 
@@ -50,6 +52,7 @@ class ImageSet:
         class_names: one name per class (the folder names; ``"0"``, ``"1"``, ... for arrays).
         source: where it came from, for messages (a path, or ``"arrays"``).
         skipped: unreadable image files left out (``on_bad_file="skip"``).
+        files: ``files_hash`` of a path source when it was read; None for arrays in memory.
     """
 
     train: ImageSplit
@@ -59,6 +62,7 @@ class ImageSet:
     class_names: tuple[str, ...]
     source: str
     skipped: tuple[str, ...] = ()
+    files: str | None = None
 
     def split(self, name: str) -> ImageSplit:
         """The split called ``name`` ("train", "valid" or "test")."""
@@ -75,6 +79,31 @@ class ImageSet:
     def image_shape(self) -> tuple[int, int]:
         """``(h, w)`` pixels of an image as the env places it on the canvas (after fitting)."""
         return self.train.image_shape
+
+    @property
+    def fingerprint(self) -> dict[str, Any]:
+        """What identifies these images, in plain values, for a checkpoint to store and compare: the files'
+        hash (``files``), the split sizes, the class names, the channels and the image shape."""
+        return {
+            "files": self.files,
+            "sizes": [len(self.split(name)) for name in SPLITS],
+            "class_names": list(self.class_names),
+            "channels": self.channels,
+            "image_shape": list(self.image_shape),
+        }
+
+
+def files_hash(path: Path) -> str:
+    """SHA-256 of the sorted names, sizes and modification times of the files at ``path`` (the file, or every
+    file below the folder): it changes when a file is added, removed, replaced or rewritten, without reading
+    the files."""
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    for file in files:
+        stat = file.stat()
+        digest.update(f"{file.relative_to(path) if file != path else file.name}\0{stat.st_size}\0"
+                      f"{stat.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
 
 
 def mnist_image_set(data: Dataset) -> ImageSet:
@@ -173,20 +202,22 @@ def image_set_from_arrays(
 
 
 @functools.lru_cache(maxsize=8)
-def _load_path(path: Path, mtime_ns: int, settings: tuple[Any, ...]) -> ImageSet:
+def _load_path(path: Path, files: str, settings: tuple[Any, ...]) -> ImageSet:
+    """The images at ``path``, cached by its ``files_hash`` ``files`` (a changed file reads them again)."""
     image_size, fit, valid_fraction, test_fraction, split_seed, on_bad_file = settings
     fractions = dict(valid_fraction=valid_fraction, test_fraction=test_fraction, split_seed=split_seed)
     if path.is_file():
         if path.suffix != ".npz":
             raise ImageDataError(f"{path}: a file source must be an .npz file; give .npy files as their folder")
-        return image_set_from_arrays(read_npz(path, ARRAY_NAMES), None, str(path), image_size, fit, **fractions)
-    arrays = read_npy_folder(path, ARRAY_NAMES)
-    if arrays:
-        return image_set_from_arrays(arrays, None, str(path), image_size, fit, **fractions)
-    found = read_image_folder(path, image_size, fit, on_bad_file)
-    # The folder's images are fitted as they are decoded.
-    return image_set_from_arrays(found.arrays, found.class_names, str(path), None, "none", **fractions,
-                                 skipped=found.skipped)  # fmt: skip
+        image_set = image_set_from_arrays(read_npz(path, ARRAY_NAMES), None, str(path), image_size, fit, **fractions)
+    elif arrays := read_npy_folder(path, ARRAY_NAMES):
+        image_set = image_set_from_arrays(arrays, None, str(path), image_size, fit, **fractions)
+    else:
+        found = read_image_folder(path, image_size, fit, on_bad_file)
+        # The folder's images are fitted as they are decoded.
+        image_set = image_set_from_arrays(found.arrays, found.class_names, str(path), None, "none", **fractions,
+                                          skipped=found.skipped)  # fmt: skip
+    return dataclasses.replace(image_set, files=files)
 
 
 def load_images(
@@ -199,7 +230,7 @@ def load_images(
     on_bad_file: str = "raise",
 ) -> ImageSet:
     """Load an image dataset from any source (module docstring); a path is read once per process (cached
-    until the file or folder changes).
+    until a file in it changes: ``files_hash``).
 
     Args:
         source: a folder (of class subfolders, or of ``.npy`` files), an ``.npz`` file, a mapping of arrays,
@@ -229,4 +260,4 @@ def load_images(
             f"source {path} does not exist: give a folder of class subfolders, .npy files, or an .npz file"
         )
     settings = (image_size, fit, valid_fraction, test_fraction, split_seed, on_bad_file)
-    return _load_path(path, path.stat().st_mtime_ns, settings)
+    return _load_path(path, files_hash(path), settings)

@@ -20,7 +20,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import VecMonitor
 
-from agents.checkpoints import FORMAT, atomic_save, portable_env_kwargs
+from agents.checkpoints import FORMAT, atomic_save, data_fingerprint, portable_env_kwargs
 from agents.defaults import SB3_RUN_SETTINGS, library_defaults
 from agents.sb3.extractor import GlimpseFeaturesExtractor
 from agents.sb3.vec_env import make_sb3_vec_env
@@ -93,6 +93,8 @@ class SB3Agent:
 
     Attributes:
         history: the evaluation records of training so far (``agents.sb3.training``), saved with the agent.
+        data_fingerprint: what identifies a ``GlimpseImages-v0`` source's images (stored in the agent's files
+            and checked when they load, ``agents.checkpoints.check_data``); None for the other envs.
     """
 
     def __init__(
@@ -118,6 +120,7 @@ class SB3Agent:
         self.hyperparams = {**DEFAULT_HYPERPARAMS[algo], **(hyperparams or {})}
         self.history: list[dict[str, Any]] = []
         native = make_sb3_vec_env(env_id, num_envs, grid_size, **self.env_kwargs)
+        self.data_fingerprint = data_fingerprint(env_id, self.env_kwargs)
         native.seed(seed)
         self._key, self._n_choices = native.venv.key, native.venv.n_choices
         venv = VecMonitor(native)  # episode returns and lengths: SB3's rollout/ep_rew_mean, rollout/ep_len_mean
@@ -204,6 +207,7 @@ class SB3Agent:
             "grid_size": self.grid_size,
             "location_init_std": self.location_init_std,
             "env_kwargs": portable_env_kwargs(self.env_kwargs),
+            "data": self.data_fingerprint,
             "hyperparams": self.hyperparams,
             "spaces": self.spaces(),
             "policy": model.policy.state_dict(),
