@@ -181,11 +181,10 @@ def describe_file(path: Path) -> str:
     if head.startswith(b"\x80"):
         return "a Python pickle, not a PyTorch checkpoint"
     try:
-        text = head.decode("utf-8")
+        head.decode("utf-8")
     except UnicodeDecodeError:
         return f"{size:,} bytes of binary data, not a PyTorch file"
-    first_line = text.splitlines()[0][:60] if text.strip() else ""
-    return f"a text file beginning {first_line!r}"
+    return f"a text file of {size:,} bytes"  # its contents are not echoed: it may be any file
 
 
 def read_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> dict[str, Any]:
@@ -216,7 +215,14 @@ def read_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> dic
                 f"{path} is damaged: its checksum does not match its contents; use another checkpoint (a run "
                 "keeps checkpoints/latest.pt and best.pt)"
             )
-        payload = torch.load(io.BytesIO(data), map_location=device, weights_only=True)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                payload = torch.load(io.BytesIO(data), map_location=device, weights_only=True)
+        except Exception:
+            raise ValueError(f"{path} is not a saved agent: its checksum is right, but what it wraps is not the data "
+                             "of a saved agent (torch refuses to load it safely); use a file written by agent.save()"
+                             ) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         what = type(payload).__name__
         if isinstance(payload, dict):
@@ -244,8 +250,12 @@ def load(path: str | Path, device: str = "cpu", allow_other_data: bool = False) 
     payload = read_checkpoint(path, device)
     if payload.get("algo") not in ALGORITHMS:
         raise ValueError(f"{path} holds an agent of algorithm {payload.get('algo')!r}, not one of {list(ALGORITHMS)}")
+    missing = [key for key in ("env_id", "env_kwargs") if key not in payload]
+    if missing:
+        raise ValueError(f"{path} is an incomplete saved agent: it lacks the field {missing[0]!r}; save the agent "
+                         "again")
     try:
-        check_env_settings(payload.get("env_id"), payload.get("env_kwargs"))
+        check_env_settings(payload["env_id"], payload["env_kwargs"])
         current = data_fingerprint(payload["env_id"], payload["env_kwargs"])
         check_data(payload.get("data"), current, allow_other_data)
     except ValueError as exc:

@@ -70,7 +70,7 @@ class GlimpseTask:
             raise ValueError(f"split must be one of {SPLITS}, got {self.split!r}")
         if self.start not in STARTS:
             raise ValueError(f"start must be one of {STARTS}, got {self.start!r}")
-        if self.clutter_size > self.canvas_size:
+        if self.n_clutter and self.clutter_size > self.canvas_size:
             raise ValueError(f"clutter_size {self.clutter_size} is larger than canvas_size {self.canvas_size}")
 
     def action_space(self, n_classes: int) -> spaces.Dict:
@@ -102,19 +102,33 @@ class GlimpseEpisodes(Episodes):
             num_envs, task.canvas_size, task.glimpse_size, task.n_scales, task.n_glimpses, group_size, data.channels
         )
         self.task = task
+        self._data = data
         self.n_classes = data.n_classes
         split = data.split(task.split)
         self._split, self._labels, self._clutter_pool = split, split.labels, data.train
         h, w = split.image_shape
         if task.canvas_size < max(h, w):
             raise ValueError(f"canvas_size {task.canvas_size} is smaller than the {h}x{w} images of {data.source}")
-        if task.clutter_size > min(h, w):
+        if task.n_clutter and task.clutter_size > min(h, w):
             raise ValueError(f"clutter_size {task.clutter_size} is larger than the {h}x{w} images it is cut from")
         self.action_space = task.action_space(self.n_classes)
         self._layout = CanvasLayout(task.canvas_size, task.n_clutter, task.clutter_size)
         self._n_clutter = task.n_clutter
         self.image_index = np.zeros(num_envs, dtype=np.int64)
         self.label = np.zeros(num_envs, dtype=np.int64)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The pickled state leaves out the split's arrays, which ``_data`` holds (a path source pickles as its
+        path: ``ram_env.ImageSet``)."""
+        state = self.__dict__.copy()
+        for name in ("_split", "_labels", "_clutter_pool"):
+            del state[name]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._split = self._data.split(self.task.split)
+        self._labels, self._clutter_pool = self._split.labels, self._data.train
 
     @property
     def n_images(self) -> int:
@@ -173,6 +187,7 @@ class GlimpseEpisodes(Episodes):
         """
         rows = self._rows if ids is None else ids
         task = self.task
+        self._data.check_unchanged()  # memory-mapped files rewritten under the env would be misread
         streams = self.next_streams(ids)
         shared = self.shared_streams(streams)
         draws = counter_rng.uniforms(streams, 3)  # column 0 (ungrouped: the image) is drawn from `shared`

@@ -58,7 +58,17 @@ def _image_files(folder: Path) -> list[Path]:
 
 def _decode(path: Path) -> np.ndarray | str:
     """The image as ``(h, w, C)`` uint8 RGB or grayscale, or why it cannot be read."""
-    image = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    try:
+        data = np.fromfile(path, dtype=np.uint8)
+    except OSError as exc:
+        return f"it cannot be read ({exc.strerror or exc})"
+    if data.size == 0:
+        return "it is empty (0 bytes)"
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    except cv2.error as exc:  # e.g. more pixels than OpenCV's limit
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "an OpenCV error"
+        return f"OpenCV cannot decode it ({reason})"
     if image is None:
         return "OpenCV cannot decode it (corrupt, truncated or not an image)"
     if image.dtype != np.uint8:
@@ -93,28 +103,24 @@ def _class_files(split_dir: Path, class_names: tuple[str, ...] | None) -> list[t
     return files
 
 
-def _fit_all(decoded: list[tuple[Path, np.ndarray]], image_size: int | None, fit: str) -> list[np.ndarray]:
-    """The images, all of one size: fitted to ``image_size`` by ``fit``, or (``fit="none"``) checked."""
-    first_path, first = decoded[0]
-    size = image_size
-    if size is None and fit == "none":
-        for path, image in decoded:
-            if image.shape[:2] != first.shape[:2]:
-                h, w = image.shape[:2]
-                raise ImageDataError(
-                    f"{path} is {h}x{w} but {first_path} is {first.shape[0]}x{first.shape[1]}: the images differ "
-                    "in size; pass image_size=S with fit='resize' or fit='pad'"
-                )
-        return [image for _, image in decoded]
-    if size is None:
+def _fitted(path: Path, image: np.ndarray, image_size: int | None, fit: str, first: tuple[Path, tuple[int, int]] | None
+            ) -> np.ndarray:
+    """``image`` fitted to ``image_size`` by ``fit`` as soon as it is decoded (so memory follows the fitted
+    size), or (``fit="none"``) checked to have the size of the ``first`` image ``(path, (h, w))``."""
+    if image_size is None and fit == "none":
+        if first is not None and image.shape[:2] != first[1]:
+            h, w = image.shape[:2]
+            raise ImageDataError(
+                f"{path} is {h}x{w} but {first[0]} is {first[1][0]}x{first[1][1]}: the images differ in size; pass "
+                "image_size=S with fit='resize' or fit='pad'"
+            )
+        return image
+    if image_size is None:
         raise ImageDataError(f"image_size must be given with fit={fit!r}: the side, in pixels, to fit the images to")
-    out = []
-    for path, image in decoded:
-        problem = fit_error(image.shape[:2], size, fit)
-        if problem:
-            raise ImageDataError(f"{path} {problem}")
-        out.append(fit_image(image, size, fit))
-    return out
+    problem = fit_error(image.shape[:2], image_size, fit)
+    if problem:
+        raise ImageDataError(f"{path} {problem}")
+    return fit_image(image, image_size, fit)
 
 
 def read_image_folder(root: Path, image_size: int | None, fit: str, on_bad_file: str) -> FolderImages:
@@ -145,7 +151,8 @@ def read_image_folder(root: Path, image_size: int | None, fit: str, on_bad_file:
         files = _class_files(root, None)
         parts = {"": files}
         class_names = tuple(p.name for p in _subfolders(root))
-    decoded: list[tuple[Path, np.ndarray]] = []
+    images: list[np.ndarray] = []  # fitted as they are decoded: none is held at its full size
+    first: tuple[Path, tuple[int, int]] | None = None
     kept: dict[str, list[int]] = {prefix: [] for prefix in parts}
     skipped: list[str] = []
     for prefix, files in parts.items():
@@ -156,15 +163,15 @@ def read_image_folder(root: Path, image_size: int | None, fit: str, on_bad_file:
                     raise ImageDataError(f"{path}: {image}; remove or replace it, or pass on_bad_file='skip'")
                 skipped.append(str(path))
                 continue
-            decoded.append((path, image))
+            images.append(_fitted(path, image, image_size, fit, first))
+            first = first or (path, image.shape[:2])
             kept[prefix].append(label)
     if skipped:
         warnings.warn(f"{root}: skipped {len(skipped)} unreadable image files, e.g. {skipped[:3]}", stacklevel=3)
-    if not decoded:
+    if not images:
         raise ImageDataError(f"{root}: no readable images")
-    if any(image.shape[2] == 3 for _, image in decoded):
-        decoded = [(path, np.repeat(image, 3, axis=2) if image.shape[2] == 1 else image) for path, image in decoded]
-    images = _fit_all(decoded, image_size, fit)
+    if any(image.shape[2] == 3 for image in images):
+        images = [np.repeat(image, 3, axis=2) if image.shape[2] == 1 else image for image in images]
     arrays: dict[str, np.ndarray] = {}
     start = 0
     for prefix, labels in kept.items():

@@ -32,7 +32,7 @@ import numpy as np
 from ram_env.datasets import Dataset
 from ram_env.image_checks import ImageDataError, check_image_array, check_labels, check_no_empty_class
 from ram_env.image_fit import FITS, fit_error
-from ram_env.image_folder import read_image_folder
+from ram_env.image_folder import BAD_FILE_POLICIES, read_image_folder
 from ram_env.image_split import ImageSplit
 from ram_env.npy_files import read_npy_folder, read_npz
 from ram_env.splits import SPLITS, carved_rows
@@ -53,6 +53,10 @@ class ImageSet:
         source: where it came from, for messages (a path, or ``"arrays"``).
         skipped: unreadable image files left out (``on_bad_file="skip"``).
         files: ``files_hash`` of a path source when it was read; None for arrays in memory.
+        origin: a path source's ``(path, load settings)``, from which it is read again when unpickled (a
+            pickled env holds the path, not the images); None for arrays in memory.
+        mapped: the images are memory-mapped from ``origin``'s files (``.npz``, ``.npy``), which
+            ``check_unchanged`` watches.
     """
 
     train: ImageSplit
@@ -63,6 +67,23 @@ class ImageSet:
     source: str
     skipped: tuple[str, ...] = ()
     files: str | None = None
+    origin: tuple[str, tuple[Any, ...]] | None = None
+    mapped: bool = False
+
+    def __reduce__(self) -> Any:
+        """A path source pickles as its path and settings (``_reload``), not its arrays; arrays pickle whole."""
+        if self.origin is None:
+            return super().__reduce__()
+        return _reload, (*self.origin, self.files)
+
+    def check_unchanged(self) -> None:
+        """Raise ``ImageDataError`` if the files under memory-mapped images changed since they were read: reading
+        a rewritten file would show other images, and a shortened one would crash the process (SIGBUS). The
+        envs call it before they read images (every reset); a stat of each file, no reading."""
+        if self.mapped and files_hash(Path(self.origin[0])) != self.files:
+            raise ImageDataError(f"{self.origin[0]} changed on disk while an env was reading it (memory-mapped): make "
+                                 "the env again to read the new files, and replace a source by writing a new file and "
+                                 "renaming it over the old one")
 
     def split(self, name: str) -> ImageSplit:
         """The split called ``name`` ("train", "valid" or "test")."""
@@ -191,6 +212,12 @@ def image_set_from_arrays(
         splits[name] = ImageSplit(pool_images, labels, rows, image_size, fit)
     labels = {name: splits[name].labels for name in SPLITS}
     largest = max(int(values.max()) for values in labels.values() if len(values))
+    n_images = sum(len(values) for values in labels.values())
+    if class_names is None and largest >= n_images:  # checked before anything of that size is made
+        raise ImageDataError(
+            f"{where}: label {largest} is out of range for {n_images} images: every class 0 .. n_classes - 1 needs "
+            "an image, so the labels must run from 0 without gaps"
+        )
     n_classes = len(class_names) if class_names else largest + 1
     if largest >= n_classes:
         raise ImageDataError(
@@ -206,6 +233,7 @@ def _load_path(path: Path, files: str, settings: tuple[Any, ...]) -> ImageSet:
     """The images at ``path``, cached by its ``files_hash`` ``files`` (a changed file reads them again)."""
     image_size, fit, valid_fraction, test_fraction, split_seed, on_bad_file = settings
     fractions = dict(valid_fraction=valid_fraction, test_fraction=test_fraction, split_seed=split_seed)
+    mapped = True  # .npz and .npy files are memory-mapped; image files are decoded into memory
     if path.is_file():
         if path.suffix != ".npz":
             raise ImageDataError(f"{path}: a file source must be an .npz file; give .npy files as their folder")
@@ -213,11 +241,20 @@ def _load_path(path: Path, files: str, settings: tuple[Any, ...]) -> ImageSet:
     elif arrays := read_npy_folder(path, ARRAY_NAMES):
         image_set = image_set_from_arrays(arrays, None, str(path), image_size, fit, **fractions)
     else:
+        mapped = False
         found = read_image_folder(path, image_size, fit, on_bad_file)
         # The folder's images are fitted as they are decoded.
         image_set = image_set_from_arrays(found.arrays, found.class_names, str(path), None, "none", **fractions,
                                           skipped=found.skipped)  # fmt: skip
-    return dataclasses.replace(image_set, files=files)
+    return dataclasses.replace(image_set, files=files, origin=(str(path), settings), mapped=mapped)
+
+
+def _reload(path: str, settings: tuple[Any, ...], files: str) -> ImageSet:
+    """The unpickling of a path source: read it again, as it was when pickled."""
+    image_set = _load_path(Path(path), files_hash(Path(path)), settings)
+    if image_set.files != files:
+        raise ImageDataError(f"{path} changed since the env was pickled: make the env again from the new files")
+    return image_set
 
 
 def load_images(
@@ -254,6 +291,8 @@ def load_images(
         raise ValueError(
             f"source must be a folder or .npz path, a dict of arrays or (images, labels), got {type(source).__name__}"
         )
+    if on_bad_file not in BAD_FILE_POLICIES:
+        raise ValueError(f"on_bad_file must be one of {BAD_FILE_POLICIES}, got {on_bad_file!r}")
     path = Path(source).expanduser().resolve()
     if not path.exists():
         raise FileNotFoundError(

@@ -60,7 +60,7 @@ def _zip_bytes() -> bytes:
     ("content", "description"),
     [
         (b"", "an empty file"),
-        (b'{"algo": "reinforce"}\n', "a text file beginning '{\"algo\": \"reinforce\"}'"),
+        (b'{"algo": "reinforce"}\n', "a text file of 22 bytes"),
         (gzip.compress(b"\x00\x00\x08\x01"), "a gzip file"),
         (pickle.dumps({"a": 1}), "a Python pickle, not a PyTorch checkpoint"),
         (_zip_bytes(), "a zip archive, not a PyTorch file"),
