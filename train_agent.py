@@ -389,7 +389,7 @@ def start_distributed(args: argparse.Namespace) -> Distributed | None:
         files = run_directory(args, seed)
         if files.latest.is_file() and not args.resume:
             print(f"torchrun restarted the workers: resuming {files.path} from its latest checkpoint")
-            args.run_dir, args.resume = str(files.path), True
+            args.run_dir, args.resume, args.env = str(files.path), True, DEFAULT_ENV  # the env: the checkpoint's
             for name in ("seed", "data_dir", "n_glimpses", "start", *IMAGE_FLAGS, *ReinforceConfig.field_names()):
                 setattr(args, name, None)  # the run's own settings come from its checkpoint, as --resume asks
     return distributed

@@ -18,6 +18,7 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 from idx_files import write_small_mnist
+from image_data import write_image_folder
 
 import agents
 from agents.distributed import Distributed, DistributedSetupError
@@ -114,10 +115,10 @@ def test_two_worker_run_writes_one_complete_run_directory(tmp_path: Path) -> Non
     config = json.loads((run_dir / "config.json").read_text())
     assert config["world_size"] == 2
     assert len((run_dir / "metrics.jsonl").read_text().splitlines()) == 2
-    best = agents.load(run_dir / "checkpoints" / "best.pt")
-    assert agents.load(run_dir / "checkpoints" / "latest.pt").epoch == 2
+    final = agents.load(run_dir / "checkpoints" / "latest.pt")
+    assert final.epoch == 2
     test = json.loads((run_dir / "test.json").read_text())
-    alone = agents.evaluate(best, "GlimpseMNIST-v0", split="test", **best.env_kwargs)
+    alone = agents.evaluate(final, "GlimpseMNIST-v0", split="test", **final.env_kwargs)
     assert test["error"] == alone["error"]  # the sharded test gives one process's figure
     assert (run_dir / "pictures" / "glimpse_paths.png").is_file()
     assert not list((run_dir / "checkpoints").glob("*.tmp"))
@@ -138,9 +139,16 @@ def worker_pids(marker: str) -> list[int]:
 
 
 @pytest.mark.slow
-def test_a_killed_worker_is_restarted_and_the_run_resumes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("env", ["mnist", "images"])
+def test_a_killed_worker_is_restarted_and_the_run_resumes(tmp_path: Path, env: str) -> None:
+    """torchrun restarts the workers, which resume the run from its latest checkpoint (a GlimpseImages-v0 run
+    from the images its checkpoint names)."""
     run_dir = tmp_path / "killed_run"
-    process = torchrun(small_run_args(tmp_path, run_dir, 4), extra=["--max-restarts", "1"])
+    args = small_run_args(tmp_path, run_dir, 4)
+    if env == "images":
+        source = write_image_folder(tmp_path / "shapes", per_class=400, size=28)
+        args = ["--env", "GlimpseImages-v0", "--source", str(source), "--n-scales", "1", *args[4:]]
+    process = torchrun(args, extra=["--max-restarts", "1"])
     metrics = run_dir / "metrics.jsonl"
     deadline = time.time() + 300
     while time.time() < deadline and not (metrics.is_file() and metrics.read_text().count("\n") >= 1):
