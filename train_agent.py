@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import argparse
 import ast
+import errno
 import json
 import os
 import sys
 import time
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import ram_env
 from agents.algorithms import ALGORITHMS
@@ -73,8 +74,15 @@ class DivergenceError(Exception):
     """Training produced a non-finite loss or weights: reported as one line and exit status 1."""
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, whose errors are one line and a pointer to ``--help`` rather than the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--algo", default=DEFAULT_ALGO, choices=ALGOS, help="learning algorithm")
     parser.add_argument("--env", default=DEFAULT_ENV, choices=(*ram_env.ENV_IDS, ram_env.IMAGES_ID, *ram_env.GAME_IDS),
                         help="env id")
@@ -369,6 +377,27 @@ def run_directory(args: argparse.Namespace, seed: int) -> RunDirectory:
     return RunDirectory(args.run_dir) if args.run_dir else RunDirectory.default(args.algo, args.env, seed)
 
 
+def mount_point(path: Path) -> Path:
+    """The mount point of the file system that holds ``path``."""
+    path = path.resolve()
+    while not os.path.ismount(path):
+        path = path.parent
+    return path
+
+
+def last_checkpoint(files: RunDirectory) -> str:
+    """What the run directory's latest checkpoint holds, in words: "the last checkpoint (epoch N) is intact"."""
+    from agents.checkpoints import read_checkpoint
+
+    try:
+        payload = read_checkpoint(files.latest)
+    except (FileNotFoundError, ValueError):
+        return "no checkpoint was written yet"
+    training = payload.get("training") or {}
+    at = f"epoch {training['epoch']}" if "epoch" in training else f"{training.get('num_timesteps', 0):,} env steps"
+    return f"the last checkpoint ({at}) is intact"
+
+
 def start_distributed(args: argparse.Namespace) -> Distributed | None:
     """Join the other workers when ``torchrun`` started this process (None otherwise). Rank 0 alone writes
     the run directory and prints; ``--device cuda`` becomes this worker's GPU. A restart by torchrun
@@ -405,6 +434,7 @@ def run_training(args: argparse.Namespace, distributed: Distributed | None = Non
     env_kwargs_of(args)  # checks --data-dir before anything reads it
     seed = 0 if args.seed is None else args.seed
     files = run_directory(args, seed)
+    args.run_dir = str(files.path)  # for the line that a Ctrl-C prints (main)
     run_dir, latest, best_path = files.path, files.latest, files.best
     if args.resume and not latest.is_file():
         raise UsageError(f"--resume: no checkpoint at {latest}; start the run without --resume")
@@ -473,6 +503,11 @@ def run_training(args: argparse.Namespace, distributed: Distributed | None = Non
     except TrainingDiverged as exc:
         kept = f"the last good checkpoint, {latest}, is kept" if latest.is_file() else "no checkpoint was written"
         raise DivergenceError(f"training stopped at {agent.num_timesteps:,} env steps: {exc}; {kept}") from exc
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        raise UsageError(f"no space left on {mount_point(run_dir)}; {last_checkpoint(files)}: free some space, then "
+                         f"continue with python train_agent.py --run-dir {run_dir} --resume") from None
     if distributed is not None:
         distributed.barrier()  # rank 0 has written its last checkpoints
     if not best_path.is_file():
@@ -565,12 +600,18 @@ def main(argv: list[str] | None = None) -> int:
             if distributed is not None:
                 distributed.stop()
     except (UsageError, FlagError, DistributedSetupError) as exc:
-        parser.print_usage(sys.stderr)
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2
     except DivergenceError as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        if args.eval_only or args.run_dir is None or not RunDirectory(args.run_dir).latest.is_file():
+            print(f"{parser.prog}: stopped", file=sys.stderr)
+        else:
+            print(f"{parser.prog}: stopped; resume with: python train_agent.py --run-dir {args.run_dir} --resume",
+                  file=sys.stderr)
+        return 130
     return 0
 
 

@@ -136,4 +136,16 @@ def read_run_config(run_dir: Path) -> dict[str, Any]:
         raise FlagError(f"--resume: {path} is not valid JSON ({exc}); restore it or start a new run") from None
     if not isinstance(config, dict):
         raise FlagError(f"--resume: {path} holds {type(config).__name__}, not the run's settings; restore it")
+    n_timesteps = config.get("n_timesteps")
+    if n_timesteps is not None and (isinstance(n_timesteps, bool) or not isinstance(n_timesteps, int)
+                                    or n_timesteps < 1):
+        raise FlagError(f"--resume: {path} says n_timesteps {n_timesteps!r}: it must be null or an integer >= 1; "
+                        "restore it")
+    for name in ("config", "env_kwargs"):
+        if name in config and not isinstance(config[name], dict):
+            raise FlagError(f"--resume: {path} says {name} {config[name]!r:.40}: it must be a JSON object; restore it")
+    for name in ("eval_freq", "eval_episodes"):
+        value = config.get("config", {}).get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise FlagError(f"--resume: {path} says {name} {value!r}: it must be null or an integer >= 1; restore it")
     return config

@@ -34,7 +34,7 @@ import torch
 import agents
 import ram_env
 from agents.defaults import default_hyperparams
-from agents.evaluation import split_size
+from agents.evaluation import split_arguments, split_size
 
 
 class DirectArrays:
@@ -143,7 +143,7 @@ def main() -> None:
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, device {args.device}, env {args.env}")
     print(f"config: core={config.core}, batch_size={b} images x {m} rollouts, {t} glimpses, "
           f"full_gradient={config.full_gradient}")
-    envs = gym.make_vec(args.env, num_envs=b * m, group_size=m, split="train")
+    envs = gym.make_vec(args.env, num_envs=b * m, group_size=m, **split_arguments(args.env, "train"))
     timed = Timed(envs)
     settings = [(threads, precision) for threads in args.threads for precision in args.precisions]
     best = {setting: float("inf") for setting in settings}

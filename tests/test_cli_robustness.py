@@ -38,7 +38,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 
 def error_line(err: str) -> str:
-    """The one error line of stderr (the usage lines before it are argparse's)."""
+    """The one error line of stderr."""
     lines = [line for line in err.splitlines() if ": error: " in line]
     assert len(lines) == 1, err
     assert "Traceback" not in err
