@@ -135,8 +135,21 @@ def test_paper_table_vote_column(
 def test_ship_command_ships_a_run(finished_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import agents.ship
 
-    agents.ship.main([str(finished_run), "--root", str(tmp_path)])
+    assert agents.ship.main([str(finished_run), "--root", str(tmp_path)]) == 0
     test = json.loads((finished_run / "test.json").read_text())
     folder = tmp_path / "reinforce" / "GlimpseMNIST-v0"
     assert capsys.readouterr().out == f"shipped {folder} (test error {100 * test['error']:.2f}%)\n"
     assert agents.available_pretrained(tmp_path) == [("reinforce", "GlimpseMNIST-v0")]
+
+
+def test_ship_command_on_an_unfinished_run_is_one_line(
+    finished_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import agents.ship
+
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "run" / "config.json").write_text((finished_run / "config.json").read_text())
+    assert agents.ship.main([str(tmp_path / "run"), "--root", str(tmp_path / "trained")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "error: " in err and "is not a finished, tested run" in err
+    assert not (tmp_path / "trained").exists()
