@@ -207,6 +207,9 @@ def read_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> dic
             f"{path} is not a saved agent: it is {describe_file(path)}; give a file written by agent.save() or a "
             "training run (RUN_DIR/checkpoints/best.pt)"
         ) from None
+    if isinstance(payload, dict) and payload.get("format") == FORMAT:
+        raise ValueError(f"{path} is not a saved agent: it is a PyTorch file without the checksum envelope that "
+                         "agent.save() writes, so it cannot be verified; save the agent again")
     if isinstance(payload, dict) and payload.get("format") == ENVELOPE:
         stored = payload.get("payload")
         data = stored.cpu().numpy().tobytes() if isinstance(stored, torch.Tensor) else b""
@@ -238,7 +241,7 @@ def load(path: str | Path, device: str = "cpu", allow_other_data: bool = False) 
     """Load an agent saved with ``agent.save(path)``, whatever its algorithm, onto ``device``.
 
     Training checkpoints load too: the agent comes back with its optimizer and progress, ready to
-    continue ``learn``. Files written before checksums were stored load unverified. A ``GlimpseImages-v0``
+    continue ``learn``. A ``GlimpseImages-v0``
     agent's images must be those it was saved with (``check_data``; ``allow_other_data`` allows other
     images of as many classes and channels).
 

@@ -17,7 +17,6 @@ reaches the core there too.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -795,11 +794,3 @@ class ReinforceRAM:
             agent.train_seconds, agent.history = training["train_seconds"], training["history"]
         return agent
 
-
-def __getattr__(name: str) -> Any:
-    """``Episodes``, the old name of ``Rollout``: a deprecated alias, removed in the next release."""
-    if name == "Episodes":
-        warnings.warn("agents.reinforce.Episodes is deprecated and will be removed in the next release: use "
-                      "agents.reinforce.Rollout", DeprecationWarning, stacklevel=2)
-        return Rollout
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

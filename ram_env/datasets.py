@@ -18,11 +18,9 @@ from ram_env.idx import IDXFormatError, read_idx
 from ram_env.splits import SPLITS, VALID_SIZE, training_file_rows
 
 __all__ = [
-    "SPLITS",  # defined in ram_env.splits, still importable from here
     "Dataset",
     "Split",
     "MNIST_FILES",
-    "VALID_SIZE",  # defined in ram_env.splits, still importable from here
     "load_dataset",
     "missing_files",
     "shipped_mnist_dir",

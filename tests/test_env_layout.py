@@ -1,13 +1,9 @@
 """ram_env's layout (issue 17): one file per task holding both its env classes, the registered ids pointing
-there, the old module paths kept as deprecation aliases for one release, and docstrings that say what
-``reset`` and ``step`` do."""
+there, and docstrings that say what ``reset`` and ``step`` do."""
 
 from __future__ import annotations
 
 import doctest
-import importlib
-import pickle
-import sys
 
 import gymnasium as gym
 import pytest
@@ -16,62 +12,8 @@ from gymnasium.envs.registration import load_env_creator
 import ram_env
 import ram_env.catch
 import ram_env.classification
-from ram_env.classification import GlimpseTask
 
-# Old module -> {name it re-exports: the module that defines it now}.
-GLIMPSE, CATCH = "ram_env.classification", "ram_env.catch"
-CORE, VALIDATION = "ram_env.core", "ram_env.validation"
-ALIASES = {
-    "ram_env.glimpse_env": {"GlimpseEnv": GLIMPSE},
-    "ram_env.glimpse_vector_env": {"GlimpseVectorEnv": GLIMPSE},
-    "ram_env.episodes": {"GlimpseEpisodes": GLIMPSE, "GlimpseTask": GLIMPSE, "STARTS": VALIDATION},
-    "ram_env.catch_env": {"CatchEnv": CATCH},
-    "ram_env.catch_vector_env": {"CatchVectorEnv": CATCH},
-    "ram_env.batched_env": {
-        "BatchedEnv": CORE,
-        "BatchedVectorEnv": CORE,
-        "Episodes": CORE,
-        "check_int": VALIDATION,
-        "validate_action": VALIDATION,
-    },
-}
 ENV_CLASSES = [ram_env.GlimpseEnv, ram_env.GlimpseVectorEnv, ram_env.CatchEnv, ram_env.CatchVectorEnv]
-
-
-def import_afresh(name: str) -> object:
-    """Import module ``name`` again (so that its import-time warning is raised now)."""
-    sys.modules.pop(name, None)
-    return importlib.import_module(name)
-
-
-@pytest.mark.parametrize("old", list(ALIASES))
-def test_old_module_paths_still_import_with_a_deprecation_warning(old: str) -> None:
-    names = ALIASES[old]
-    with pytest.warns(DeprecationWarning, match=f"{old} is deprecated.*import ram_env") as caught:
-        module = import_afresh(old)
-    message = str(caught[0].message)
-    assert sorted(module.__all__) == sorted(names)
-    for name, new in names.items():
-        assert new in message, (new, message)
-        assert getattr(module, name) is getattr(importlib.import_module(new), name), name
-
-
-@pytest.mark.parametrize("old", ["ram_env.glimpse_env:GlimpseEnv", "ram_env.catch_vector_env:CatchVectorEnv"])
-def test_old_entry_points_of_saved_specs_still_load(old: str) -> None:
-    module, name = old.split(":")
-    sys.modules.pop(module, None)
-    with pytest.warns(DeprecationWarning, match=f"{module} is deprecated"):
-        creator = load_env_creator(old)
-    assert creator is getattr(ram_env, name)
-
-
-def test_pickles_naming_an_old_module_still_load() -> None:
-    task = GlimpseTask(canvas_size=60, n_clutter=4)
-    old = pickle.dumps(task, protocol=0).replace(b"ram_env.classification\n", b"ram_env.episodes\n")
-    assert b"ram_env.episodes\n" in old
-    sys.modules.pop("ram_env.episodes", None)
-    with pytest.warns(DeprecationWarning, match="ram_env.episodes is deprecated"):
-        assert pickle.loads(old) == task  # noqa: S301 - bytes made here
 
 
 @pytest.mark.parametrize("env_id", [*ram_env.ENV_IDS, *ram_env.GAME_IDS])
