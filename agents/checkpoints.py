@@ -1,8 +1,12 @@
-"""Saved agents on disk: atomic writes, and ``load`` that rebuilds any saved agent whatever its algorithm."""
+"""Saved agents on disk: atomic writes, and ``load`` that rebuilds any saved agent whatever its algorithm
+through the registry of algorithms (``ALGORITHMS``: each ``--algo`` name and the agent class that trains and
+loads it, named ``"module:Class"`` and imported when first asked for, as Gymnasium's registry names entry
+points, so that this module imports no agent and ``import agents`` loads no stable-baselines3)."""
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import inspect
 import io
 import os
@@ -17,9 +21,9 @@ import torch
 from gymnasium.envs.registration import load_env_creator
 
 import ram_env
-from agents.algorithms import ALGORITHMS, agent_class
 
 __all__ = [
+    "ALGORITHMS",
     "ENVELOPE",
     "FORMAT",
     "RAM_ENV_IDS",
@@ -27,6 +31,7 @@ __all__ = [
     "check_env_settings",
     "data_fingerprint",
     "TMP_SUFFIX",
+    "agent_class",
     "atomic_save",
     "describe_file",
     "load",
@@ -35,6 +40,28 @@ __all__ = [
     "read_checkpoint",
     "remove_orphans",
 ]
+
+_SB3_AGENT = "agents.sb3.agent:SB3Agent"
+# algo name -> "module:Class" of its agent; the class has ``from_payload(payload, device)``.
+ALGORITHMS: dict[str, str] = {
+    "reinforce": "agents.reinforce:ReinforceRAM",
+    "ppo": _SB3_AGENT,
+    "recurrent_ppo": _SB3_AGENT,
+    "a2c": _SB3_AGENT,
+}
+
+
+def agent_class(algo: str) -> Any:
+    """The agent class of ``algo``, imported now.
+
+    Raises:
+        ValueError: ``algo`` is not registered.
+    """
+    if algo not in ALGORITHMS:
+        raise ValueError(f"unknown algorithm {algo!r}: use one of {list(ALGORITHMS)}")
+    module, name = ALGORITHMS[algo].split(":")
+    return getattr(importlib.import_module(module), name)
+
 
 FORMAT = "ram-env-agent/1"  # the payload of a saved agent
 ENVELOPE = "ram-env-checksummed/1"  # the file: the payload's torch.save bytes and their SHA-256

@@ -139,6 +139,12 @@ class Distributed:
         """Wait for every worker."""
         dist.barrier()
 
+    def share(self, value: Any) -> Any:
+        """Rank 0's ``value``, on every worker (a small picklable object made by this program)."""
+        box = [value]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]
+
 
 class RolloutLoss(nn.Module):
     """The module ``DistributedDataParallel`` wraps: its forward plays the agent's episodes and returns the

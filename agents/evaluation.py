@@ -1,33 +1,69 @@
 """Score an agent on a split of a glimpse env: each image of a classification split once, or a fixed set
-of games of Catch."""
+of games of Catch; and what kind of task an env id is, read from its action space rather than from a list of ids.
+
+Every glimpse env's action is ``Dict(location=Box, <choice>=Discrete)`` (``docs/design.md#spaces``): a
+classification task names a ``"label"`` at its last step and has a dataset with splits; a game (Catch)
+makes a ``"move"`` at every step and has no labels, its splits being blocks of episode seeds.
+"""
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Protocol
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.envs.registration import load_env_creator
 
 import ram_env
-from agents.tasks import is_game
 from ram_env.image_env import image_split_size
 from ram_env.splits import GAME_SPLITS, game_seeds  # a game's splits: blocks of episode seeds
+from ram_env.wrappers import choice_key
 
 __all__ = [
+    "GAME_CHOICE",
     "GAME_SPLITS",
     "Agent",
     "RandomLocations",
+    "choice_key_of",
     "evaluate",
     "first_location_of",
+    "is_game",
     "reset_arguments",
     "split_arguments",
     "split_size",
 ]
 
 
+GAME_CHOICE = "move"  # the choice of a game; a classification task's is "label"
+
+
+@functools.cache
+def choice_key_of(env_id: str) -> str:
+    """The discrete part of ``env_id``'s action besides the location: "label" or "move".
+
+    Read from the registered env class's ``choice_key`` (the key of its action space, the same for every
+    keyword argument), so that no env is made: an id such as ``GlimpseImages-v0`` needs a data source first.
+    Any other env id that speaks the glimpse contract is probed with its defaults.
+    """
+    env_class = load_env_creator(gym.spec(env_id).entry_point)
+    if isinstance(getattr(env_class, "choice_key", None), str):
+        return env_class.choice_key
+    probe = gym.make(env_id, disable_env_checker=True)
+    try:
+        return choice_key(probe.action_space)
+    finally:
+        probe.close()
+
+
+def is_game(env_id: str) -> bool:
+    """Whether ``env_id`` is a game (its choice is a move: no labels, no dataset)."""
+    return choice_key_of(env_id) == GAME_CHOICE
+
+
 def split_size(env_id: str, split: str, data_dir: str | None = None, **env_kwargs: Any) -> int:
     """Episodes in ``split`` of ``env_id``: the split's images (its size only: the images stay in the env),
-    or ``GAME_SPLITS[split]`` games for a game (``agents.tasks.is_game``). ``GlimpseImages-v0`` reads its
+    or ``GAME_SPLITS[split]`` games for a game (``agents.evaluation.is_game``). ``GlimpseImages-v0`` reads its
     images from ``env_kwargs`` (``source`` and how it is split)."""
     if is_game(env_id):
         if split not in GAME_SPLITS:
@@ -89,7 +125,7 @@ def evaluate(
     Image ``i`` is shown with ``reset(seed=seed + i, options={"image_index": i})``, so its first glimpse
     location (``start="random"``) is the same for every agent and every batch size; an agent with a
     ``first_location()`` method that returns a location takes its first glimpses there. A game
-    (``agents.tasks.is_game``) plays its ``i``-th game of the split with ``reset(seed=offset + seed + i)``, the
+    (``agents.evaluation.is_game``) plays its ``i``-th game of the split with ``reset(seed=offset + seed + i)``, the
     offset separating the splits (``ram_env.splits``).
 
     Args:

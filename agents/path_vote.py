@@ -17,8 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from agents.evaluation import Agent, evaluate, split_size
-from agents.tasks import is_game
+from agents.evaluation import Agent, evaluate, is_game, split_size
 
 __all__ = ["evaluate_path_vote"]
 

@@ -14,7 +14,7 @@ Each lives in ``agents/trained/ALGO/ENV_ID/``:
     print(agents.evaluate(agent, "GlimpseClutteredMNIST-v0", split="test")["error"])
 
 A finished run directory becomes a shipped agent with
-``python -m agents.ship RUN_DIR`` (it refuses a run that has not been tested).
+``python -m agents.cli.ship RUN_DIR`` (it refuses a run that has not been tested).
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from agents.algorithms import ALGORITHMS
-from agents.checkpoints import RAM_ENV_IDS, load
+from agents.checkpoints import ALGORITHMS, RAM_ENV_IDS, load
 
 __all__ = ["TRAINED_DIR", "available_pretrained", "load_pretrained", "pretrained_dir", "ship_run"]
 

@@ -17,6 +17,7 @@ reaches the core there too.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -32,19 +33,19 @@ from agents.callbacks import TrainingCallback
 from agents.checkpoints import FORMAT, atomic_save, data_fingerprint, portable_env_kwargs
 from agents.config import ReinforceConfig
 from agents.distributed import Distributed, RolloutLoss, evaluate_sharded
-from agents.divergence import check_finite
 from agents.ema import WeightAverage
-from agents.epoch_figures import EpochFigures
-from agents.evaluation import split_arguments, split_size
+from agents.evaluation import GAME_CHOICE, split_arguments, split_size
 from agents.networks import RecurrentAttentionModel
 from agents.precision import autocast, resolve_precision
-from agents.tasks import GAME_CHOICE
 from ram_env.wrappers import choice_key
 
 __all__ = [
+    "EpochFigures",
     "ReinforceRAM",
     "Rollout",
+    "TrainingDiverged",
     "advantages",
+    "check_finite",
     "classification_rollout",
     "epoch_seeds",
     "game_rollout",
@@ -312,6 +313,79 @@ def hybrid_loss(
     return losses
 
 
+# ------------------------------------------------------------------------------- divergence, bookkeeping
+
+# A run that has diverged: a non-finite loss or weights. ``ReinforceRAM.train_step`` checks after each update;
+# train_agent.py turns ``TrainingDiverged`` into one line, and the run directory keeps its last checkpoint.
+_LIKELY_CAUSE = (
+    "the likely cause is a learning rate too large for this task (--learning-rate, now {lr:g}); "
+    "a smaller one, or a longer --warmup-epochs, usually cures it"
+)
+
+
+class TrainingDiverged(ArithmeticError):
+    """The loss or the weights of a model in training became NaN or infinite."""
+
+
+def check_finite(loss: float, model: torch.nn.Module, learning_rate: float) -> None:
+    """Raise ``TrainingDiverged`` unless ``loss`` and every parameter of ``model`` are finite.
+
+    Args:
+        loss: the update's loss, as a number.
+        model: the model just updated.
+        learning_rate: the configured peak learning rate, named in the message.
+    """
+    if not math.isfinite(loss):
+        what = f"the loss is {loss}"
+    elif not torch.stack([p.detach().isfinite().all() for p in model.parameters()]).all():
+        bad = next(name for name, p in model.named_parameters() if not p.detach().isfinite().all())
+        what = f"the weights {bad} hold NaN or inf"
+    else:
+        return
+    raise TrainingDiverged(f"{what}; {_LIKELY_CAUSE.format(lr=learning_rate)}")
+
+
+class EpochFigures:
+    """The figures of one epoch's updates so far, from the moment it is made.
+
+    Args:
+        images_per_update: images of one update (``batch_size``).
+        episodes_per_update: episodes of one update (``batch_size * rollouts_per_image``).
+        n_glimpses: env steps per episode.
+    """
+
+    def __init__(self, images_per_update: int, episodes_per_update: int, n_glimpses: int) -> None:
+        self.images_per_update, self.episodes_per_update = images_per_update, episodes_per_update
+        self.n_glimpses = n_glimpses
+        self.start = time.perf_counter()
+        self.updates = 0
+        self._sums: dict[str, float] = {}
+
+    def add(self, figures: dict[str, float]) -> None:
+        """Count one update's figures (losses, reward, ...)."""
+        self.updates += 1
+        for key, value in figures.items():
+            self._sums[key] = self._sums.get(key, 0.0) + value
+
+    def seconds(self) -> float:
+        """Wall seconds since the epoch started."""
+        return time.perf_counter() - self.start
+
+    def means(self) -> dict[str, float]:
+        """Each figure's mean over the updates so far."""
+        return {key: value / self.updates for key, value in self._sums.items()}
+
+    def speeds(self, seconds: float) -> dict[str, float]:
+        """The updates so far per second of ``seconds``: ``images_per_second``, ``episodes_per_second`` and
+        ``glimpses_per_second`` (env steps)."""
+        episodes = self.updates * self.episodes_per_update
+        return {
+            "images_per_second": self.updates * self.images_per_update / seconds,
+            "episodes_per_second": episodes / seconds,
+            "glimpses_per_second": episodes * self.n_glimpses / seconds,
+        }
+
+
 # ------------------------------------------------------------------------------ the agent: act, update, learn
 
 
@@ -320,7 +394,7 @@ class ReinforceRAM:
 
     Args:
         env_id: a registered env id: a classification task (its action names a "label") or a game (its
-            action is a "move", ``agents.tasks``).
+            action is a "move", ``agents.evaluation.is_game``).
         config: the hyperparameters (defaults: ``ReinforceConfig()``).
         device: torch device, "cpu" or "cuda".
         env_kwargs: keyword overrides for the env (``n_glimpses``, ``start``, ``data_dir``, ...), used for
@@ -569,7 +643,7 @@ class ReinforceRAM:
 
         ``obs`` holds the episodes' first glimpses; returns the next episodes' first glimpses (same-step
         autoreset) and the update's figures, ``grad_norm`` (before clipping) among them. Raises
-        ``agents.divergence.TrainingDiverged`` if the loss or the updated weights are not finite.
+        ``TrainingDiverged`` if the loss or the updated weights are not finite.
         """
         cfg = self.config
         rollout, losses = (self._ddp or self.rollout_and_loss)(envs, obs, generator)
@@ -638,8 +712,8 @@ class ReinforceRAM:
                 if figures.updates % _LOG_EVERY == 0 or figures.updates == updates_per_epoch:
                     self._log(figures, callback, bar, envs)
                 bar.update(steps_per_update)
-            if figures.updates < updates_per_epoch:  # stopped inside an epoch by total_timesteps
-                self.train_seconds += figures.seconds()
+            if figures.updates < updates_per_epoch:  # stopped inside an epoch by total_timesteps: validate there
+                self._end_epoch(figures, callback, figures.updates / updates_per_epoch)
                 break
             self._end_epoch(figures, callback)
         bar.close()
@@ -676,15 +750,18 @@ class ReinforceRAM:
                         valid_error=f"{self.history[-1]['valid_error']:.4f}" if self.history else "-",
                         img_s=f"{scalars['images_per_second']:.0f}")
 
-    def _end_epoch(self, figures: EpochFigures, callback: TrainingCallback) -> None:
-        """Count the finished epoch, score the validation split, and record the epoch in ``history``."""
+    def _end_epoch(self, figures: EpochFigures, callback: TrainingCallback, done: float = 1.0) -> None:
+        """Count the finished epoch, score the validation split, and record the epoch in ``history``. A run
+        stopped inside an epoch (``done``: the fraction played) is validated and recorded there too, as epoch
+        ``epoch + done`` (not counted as finished: a resume plays that epoch whole)."""
         update_seconds = figures.seconds()
-        self.epoch += 1
+        if done == 1.0:
+            self.epoch += 1
         valid = evaluate_sharded(self, self.env_id, "valid", self.distributed, **self.env_kwargs)
         self.train_seconds += figures.seconds()  # wall time, validation included
         record = figures.means()
         record.update(
-            epoch=self.epoch,
+            epoch=self.epoch if done == 1.0 else round(self.epoch + done, 4),
             timesteps=self.num_timesteps,
             train_seconds=self.train_seconds,
             learning_rate=self.optimizer.param_groups[0]["lr"],

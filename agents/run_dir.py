@@ -44,9 +44,20 @@ class RunDirectory:
         self._lock: IO[str] | None = None
 
     @staticmethod
-    def default(algo: str, env_id: str, seed: int) -> RunDirectory:
-        """The directory of a run given no ``--run-dir``: ``runs/ALGO_ENV_SEED``."""
-        return RunDirectory(f"runs/{algo}_{env_id}_{seed}")
+    def numbered(algo: str, env_id: str, seed: int, root: str | Path = "runs") -> list[RunDirectory]:
+        """The existing directories ``root/ALGO_ENV_SEED_K`` (``K = 1, 2, ...``), in the order of ``K``."""
+        prefix = f"{algo}_{env_id}_{seed}_"
+        found = [(int(p.name[len(prefix):]), p) for p in Path(root).glob(prefix + "*")
+                 if p.is_dir() and p.name[len(prefix):].isdigit()]
+        return [RunDirectory(path) for _, path in sorted(found)]
+
+    @staticmethod
+    def next_free(algo: str, env_id: str, seed: int, root: str | Path = "runs") -> RunDirectory:
+        """The directory of a new run given no ``--run-dir``: ``root/ALGO_ENV_SEED_K`` with ``K`` one more than
+        the largest there (1 for the first), as rl-baselines3-zoo numbers its runs."""
+        existing = RunDirectory.numbered(algo, env_id, seed, root)
+        k = int(existing[-1].path.name.rsplit("_", 1)[1]) + 1 if existing else 1
+        return RunDirectory(Path(root) / f"{algo}_{env_id}_{seed}_{k}")
 
     def lock(self) -> None:
         """Hold the directory for this process: an exclusive ``flock`` on ``run.lock``, kept until the process

@@ -201,7 +201,7 @@ class CatchEnv(BatchedEnv):
     (True, ['caught'])
     """
 
-    choice_key = "move"  # the action's discrete part (agents.tasks reads it without making an env)
+    choice_key = "move"  # the action's discrete part (agents.evaluation reads it without making an env)
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 8}
 
@@ -277,7 +277,7 @@ class CatchVectorEnv(BatchedVectorEnv):
         ((8, 3, 6, 6), (8, 2))
     """
 
-    choice_key = "move"  # the action's discrete part (agents.tasks reads it without making an env)
+    choice_key = "move"  # the action's discrete part (agents.evaluation reads it without making an env)
 
     metadata = {**BatchedVectorEnv.metadata, "render_fps": 8}
 

@@ -333,7 +333,7 @@ class GlimpseEnv(ClutterControl, BatchedEnv):
     (1.0, True, {'image_index': 7, 'label': 3, 'prediction': 3, 'is_correct': True})
     """
 
-    choice_key = "label"  # the action's discrete part (agents.tasks reads it without making an env)
+    choice_key = "label"  # the action's discrete part (agents.evaluation reads it without making an env)
 
     def __init__(
         self,
@@ -424,7 +424,7 @@ class GlimpseVectorEnv(ClutterControl, BatchedVectorEnv):
         ((4, 3, 12, 12), (4, 2), [5, 5, 8, 8])
     """
 
-    choice_key = "label"  # the action's discrete part (agents.tasks reads it without making an env)
+    choice_key = "label"  # the action's discrete part (agents.evaluation reads it without making an env)
 
     def __init__(
         self,

@@ -87,7 +87,7 @@ class ImageGlimpseEnv(ClutterControl, BatchedEnv):
         ValueError: a bad setting, naming it.
     """
 
-    choice_key = "label"  # the action's discrete part (agents.tasks reads it without making an env)
+    choice_key = "label"  # the action's discrete part (agents.evaluation reads it without making an env)
 
     def __init__(
         self,
@@ -123,7 +123,7 @@ class ImageGlimpseVectorEnv(ClutterControl, BatchedVectorEnv):
     ``ImageGlimpseEnv``'s, plus ``num_envs`` and ``group_size``; ``render_mode`` may be "rgb_array".
     """
 
-    choice_key = "label"  # the action's discrete part (agents.tasks reads it without making an env)
+    choice_key = "label"  # the action's discrete part (agents.evaluation reads it without making an env)
 
     def __init__(
         self,

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 import agents
-import train_agent
 from agents.checkpoints import FORMAT, atomic_save, read_checkpoint
+from agents.cli import train as train_agent
 
 REPO = Path(__file__).resolve().parent.parent
 RECORDED = Path(__file__).parent / "data" / "shipped_sb3_actions.json"
@@ -96,7 +96,7 @@ def test_every_command_refuses_it_with_one_line(
     assert "can run code" in _one_line_error(code, capsys.readouterr().err)
     (run_dir / "checkpoints" / "best.pt").write_bytes(path.read_bytes())
     (run_dir / "test.json").write_text(json.dumps({"error": 0.0, "selection": "best"}))
-    ship = subprocess.run([sys.executable, "-m", "agents.ship", str(run_dir), "--root", str(tmp_path / "trained")],
+    ship = subprocess.run([sys.executable, "-m", "agents.cli.ship", str(run_dir), "--root", str(tmp_path / "trained")],
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert "can run code" in _one_line_error(ship.returncode, ship.stderr)
     assert not (tmp_path / "trained").exists() and not marker.exists()

@@ -14,9 +14,9 @@ from idx_files import N_TEST, write_small_mnist
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import agents
-import train_agent
 from agents.callbacks import RunDirectoryCallback
 from agents.checkpoints import FORMAT, atomic_save
+from agents.cli import train as train_agent
 
 SMALL = ["--n-glimpses", "3", "--batch-size", "50", "--epochs", "2", "--warmup-epochs", "0", "--pictures", "0",
          "--no-progress-bar"]  # fmt: skip
@@ -231,7 +231,7 @@ def test_a_diverging_run_stops_in_one_line_and_keeps_the_last_good_checkpoint(
 
 
 def test_check_finite_names_non_finite_weights() -> None:
-    from agents.divergence import TrainingDiverged, check_finite
+    from agents.reinforce import TrainingDiverged, check_finite
 
     model = torch.nn.Linear(2, 2)
     check_finite(0.5, model, 1e-3)

@@ -9,7 +9,7 @@ import pytest
 
 import agents
 import ram_env
-import train_agent
+from agents.cli import train as train_agent
 from agents.defaults import HYPERPARAMS_DIR, default_hyperparams, env_hyperparams, hyperparams_file, library_defaults
 
 
@@ -34,7 +34,7 @@ def test_config_defaults_are_the_library_file_and_the_mnist_configuration() -> N
 
 
 def test_every_config_field_has_its_help_on_the_command_line() -> None:
-    help_text = " ".join(train_agent.build_parser().format_help().split())
+    help_text = " ".join(train_agent.build_parser("reinforce").format_help().split())
     for field in fields(agents.ReinforceConfig):
         assert field.metadata["help"], field.name
         if field.name != "seed":
@@ -78,9 +78,9 @@ def test_a_broken_shipped_file_is_a_usage_error(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "GlimpseMNIST-v0.toml").write_text("[reinforce]\nbatch_size = 0\n")
-    monkeypatch.setattr("train_agent.default_hyperparams", lambda env_id, algo: default_hyperparams(
+    monkeypatch.setattr("agents.cli.train.default_hyperparams", lambda env_id, algo: default_hyperparams(
         env_id, algo, tmp_path))
-    monkeypatch.setattr("train_agent.hyperparams_file", lambda env_id: hyperparams_file(env_id, tmp_path))
+    monkeypatch.setattr("agents.cli.train.hyperparams_file", lambda env_id: hyperparams_file(env_id, tmp_path))
     assert train_agent.main(["--run-dir", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert "GlimpseMNIST-v0.toml: batch_size must be an integer >= 1" in err and "Traceback" not in err

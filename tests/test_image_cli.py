@@ -12,7 +12,7 @@ import cv2
 import pytest
 from image_data import write_image_folder
 
-import train_agent
+from agents.cli import train as train_agent
 
 SMALL = ["--env", "GlimpseImages-v0", "--canvas-size", "40", "--n-scales", "2", "--epochs", "1", "--batch-size",
          "16", "--glimpse-hidden", "8", "--location-hidden", "8", "--hidden-size", "16", "--pictures", "2",
@@ -52,12 +52,22 @@ def test_sb3_algorithms_train_on_an_image_folder_unchanged(
     ("argv", "message"),
     [
         (["--env", "GlimpseImages-v0"], "--env GlimpseImages-v0: GlimpseImages-v0 needs source="),
-        (["--canvas-size", "40"], "--canvas-size: only for --env GlimpseImages-v0"),
+        (["--source", "x"], "--source: not a setting of GlimpseMNIST-v0 (only of --env GlimpseImages-v0"),
+        (["--env", "GlimpseCatch-v0", "--canvas-size", "40"], "--canvas-size: not a setting of GlimpseCatch-v0"),
+        (["--n-clutter", "-1"], "--n-clutter: n_clutter must be an integer >= 0"),
         (["--env", "GlimpseImages-v0", "--source", "/no/such/folder"], "/no/such/folder"),
     ],
 )
-def test_image_flags_are_checked(
+def test_env_flags_are_checked(
     argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert train_agent.main([*argv, "--run-dir", str(tmp_path / "run")]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_every_id_takes_its_task_flags() -> None:
+    """The README's promise: every classification id takes canvas_size, n_clutter, ... on the command line too."""
+    args = train_agent.build_parser().parse_args(["--canvas-size", "40", "--n-clutter", "2", "--n-scales", "2"])
+    assert train_agent.env_kwargs_of(args) == {"canvas_size": 40, "n_clutter": 2, "n_scales": 2}
+    catch = train_agent.build_parser().parse_args(["--env", "GlimpseCatch-v0", "--n-scales", "2"])
+    assert train_agent.env_kwargs_of(catch) == {"n_scales": 2}

@@ -14,7 +14,7 @@ import pytest
 from image_data import CLASS_NAMES, write_image_folder
 
 import agents
-import train_agent
+from agents.cli import train as train_agent
 
 SMALL = ["--epochs", "1", "--batch-size", "16", "--glimpse-hidden", "8", "--location-hidden", "8", "--hidden-size",
          "16", "--pictures", "0", "--no-progress-bar"]  # fmt: skip

@@ -19,8 +19,8 @@ import torch
 
 import agents
 import agents.checkpoints
-import train_agent
 from agents.checkpoints import ENVELOPE
+from agents.cli import train as train_agent
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = ["--n-glimpses", "3", "--batch-size", "50", "--warmup-epochs", "0", "--pictures", "0", "--glimpse-hidden",

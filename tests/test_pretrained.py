@@ -14,8 +14,8 @@ from idx_files import write_small_mnist
 
 import agents
 import agents.pretrained
-import train_agent
 from agents.checkpoints import read_checkpoint
+from agents.cli import train as train_agent
 
 SMALL = ["--n-glimpses", "3", "--batch-size", "50", "--epochs", "1", "--warmup-epochs", "0", "--pictures", "0",
          "--glimpse-hidden", "8", "--location-hidden", "8", "--hidden-size", "16", "--no-progress-bar"]  # fmt: skip
@@ -133,9 +133,9 @@ def test_paper_table_vote_column(
 
 
 def test_ship_command_ships_a_run(finished_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    import agents.ship
+    import agents.cli.ship
 
-    assert agents.ship.main([str(finished_run), "--root", str(tmp_path)]) == 0
+    assert agents.cli.ship.main([str(finished_run), "--root", str(tmp_path)]) == 0
     test = json.loads((finished_run / "test.json").read_text())
     folder = tmp_path / "reinforce" / "GlimpseMNIST-v0"
     assert capsys.readouterr().out == f"shipped {folder} (test error {100 * test['error']:.2f}%)\n"
@@ -145,11 +145,11 @@ def test_ship_command_ships_a_run(finished_run: Path, tmp_path: Path, capsys: py
 def test_ship_command_on_an_unfinished_run_is_one_line(
     finished_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import agents.ship
+    import agents.cli.ship
 
     (tmp_path / "run" / "checkpoints").mkdir(parents=True)
     (tmp_path / "run" / "config.json").write_text((finished_run / "config.json").read_text())
-    assert agents.ship.main([str(tmp_path / "run"), "--root", str(tmp_path / "trained")]) == 2
+    assert agents.cli.ship.main([str(tmp_path / "run"), "--root", str(tmp_path / "trained")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "error: " in err and "is not a finished, tested run" in err
     assert not (tmp_path / "trained").exists()

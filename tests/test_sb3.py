@@ -212,7 +212,7 @@ def test_sb3_run_directory_and_resume(tmp_path, capsys) -> None:
 
 @pytest.mark.slow
 def test_train_agent_ppo_run_resume_and_eval(tmp_path, capsys) -> None:
-    import train_agent
+    from agents.cli import train as train_agent
 
     run_dir = tmp_path / "ppo"
     common = ["--no-progress-bar", "--pictures", "1"]

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import agents
-import train_agent
+from agents.cli import train as train_agent
 
 REPO = Path(__file__).resolve().parents[1]
 # A small, fast configuration on the small dataset (1,000 training images, 3 glimpses).

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import ram_env
-from agents.evaluation import split_size
-from agents.tasks import is_game
+from agents.evaluation import is_game, split_size
 from ram_env.datasets import MNIST_FILES, missing_files
 
 __all__ = [
