@@ -23,6 +23,7 @@ from agents.evaluation import RandomLocations, evaluate
 from agents.networks import RecurrentAttentionModel
 from agents.pretrained import available_pretrained, load_pretrained, pretrained_dir
 from agents.reinforce import ReinforceRAM
+from ram_env import __version__ as __version__  # the ram-env distribution's (pyproject.toml), as ram_env's
 
 if TYPE_CHECKING:
     from agents.sb3.agent import SB3Agent

@@ -1,7 +1,7 @@
-"""``python -m agents``: the training command, ``ram-train`` (``agents.cli.train``)."""
+"""``python -m agents``: the training command, ``ram-train`` (``agents.cli.train``, through ``ram_env.launch``)."""
 
 import sys
 
-from agents.cli.train import main
+from ram_env.launch import train
 
-sys.exit(main())
+sys.exit(train())

@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import importlib.metadata as _metadata
+
 from gymnasium.envs.registration import register
 
 from ram_env.catch import CatchEnv, CatchVectorEnv
@@ -46,7 +48,10 @@ __all__ = [
     "load_images",
     "read_idx",
 ]
-__version__ = "0.1.0"
+try:
+    __version__ = _metadata.version("ram-env")  # written once, in pyproject.toml
+except _metadata.PackageNotFoundError:  # a checkout on sys.path that was never installed
+    __version__ = "0+unknown"
 
 # The paper's settings of each task (docs/design.md); every one can be overridden by keyword.
 _TASKS = {
