@@ -2,8 +2,9 @@
 layout), train the paper's RAM on it with REINFORCE, and compare its learned glimpse locations with random
 ones.
 
-    python examples/own_images.py                 # the folder goes to a temporary directory
-    python examples/own_images.py --out shapes/   # keep it (then: train_agent.py --source shapes/ ...)
+    python examples/own_images.py                           # the folder goes to a temporary directory
+    python examples/own_images.py --out my_images           # keep it in my_images/ (made if missing)
+    python examples/own_images.py --out my_images --epochs 0  # only write it, for train_agent.py --source
 
 The images: a coloured shape on a textured background, class ``2 * shape + colour``: shape 0 a disc, 1 a
 square; colour 0 reddish, 1 bluish (so both the shape and the colour must be seen); each image has its own
@@ -90,13 +91,21 @@ def errors(agent: Any, split: str) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=None, help="write the PNG folder here (default: a temporary one)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="write the PNG folder here and keep it (default: a temporary one)")
     parser.add_argument("--per-class", type=int, default=500, help="images of each of the 4 classes")
-    parser.add_argument("--epochs", type=int, default=60, help="training epochs")
+    parser.add_argument("--epochs", type=int, default=60, help="training epochs (0: only write the folder)")
     args = parser.parse_args()
+    if args.epochs < 0 or args.per_class < 1:
+        parser.error("--epochs must be >= 0 and --per-class >= 1")
     with tempfile.TemporaryDirectory() as tmp:
         folder = write_image_folder(args.out or Path(tmp) / "shapes", args.per_class)
         print(f"{4 * args.per_class} PNG files in {folder}: {', '.join(CLASS_NAMES)}")
+        if args.out is not None:
+            flags = " ".join(f"--{key.replace('_', '-')} {value}" for key, value in ENV_KWARGS.items())
+            print(f"train on them: python train_agent.py --env GlimpseImages-v0 --source {folder} {flags} --epochs 20")
+        if args.epochs == 0:
+            return
         start = time.perf_counter()
         agent = train(str(folder), args.epochs)
         for split in ("test", "train"):
