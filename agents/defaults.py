@@ -1,18 +1,19 @@
-"""Default hyperparameters, read from TOML files in ``agents/hyperparams/``: the one place they are written.
+"""Default hyperparameters: ``agents.ReinforceConfig``'s are written in the dataclass, the SB3 ones in TOML
+files in ``agents/hyperparams/``; each in one place.
 
-``defaults.toml`` holds the library's defaults: ``[reinforce]`` (every ``agents.ReinforceConfig`` field but
-the seed), ``[sb3]`` (the run settings ``n_timesteps``, ``num_envs``, ``grid_size``, ``location_init_std``
-and ``eval_freq`` of every stable-baselines3 algorithm) and ``[ppo]``, ``[a2c]``, ``[recurrent_ppo]``
-(keyword arguments of the SB3 classes). As rl-baselines3-zoo keeps its hyperparameters, each env id then has
-a file (``agents/hyperparams/<env id>.toml``) with one table per algorithm that overrides the library's
-key by key (an SB3 table may set run settings too). ``train_agent.py`` starts from them and lets flags
-override each value.
+``defaults.toml`` holds the library's SB3 defaults: ``[sb3]`` (the run settings ``n_timesteps``,
+``num_envs``, ``grid_size``, ``location_init_std`` and ``eval_freq`` of every stable-baselines3 algorithm)
+and ``[ppo]``, ``[a2c]``, ``[recurrent_ppo]`` (keyword arguments of the SB3 classes). As rl-baselines3-zoo
+keeps its hyperparameters, each env id then has a file (``agents/hyperparams/<env id>.toml``) with one table
+per algorithm (``[reinforce]`` among them) that overrides the library's key by key (an SB3 table may set run
+settings too). ``ram-train`` starts from them and lets flags override each value.
 """
 
 from __future__ import annotations
 
 import functools
 import sys
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,12 @@ def _library() -> dict[str, Any]:
 
 
 def library_defaults(table: str) -> dict[str, Any]:
-    """A copy of the ``[table]`` of ``defaults.toml``: "reinforce", "sb3" (the run settings), or an SB3 algo."""
+    """The library's defaults of ``table``: "reinforce" (``ReinforceConfig``'s field defaults, the seed aside),
+    or a copy of the ``[table]`` of ``defaults.toml``: "sb3" (the run settings) or an SB3 algo."""
+    if table == "reinforce":
+        from agents.config import ReinforceConfig  # noqa: PLC0415 (config imports nothing from here)
+
+        return {f.name: f.default for f in fields(ReinforceConfig) if f.name != "seed"}
     return dict(_library()[table])
 
 

@@ -165,14 +165,18 @@ class RolloutLoss(nn.Module):
 
 
 def evaluate_sharded(
-    agent: Any, env_id: str, split: str, distributed: Distributed | None, **kwargs: Any
+    agent: Any, env_id: str, split: str, distributed: Distributed | None, n_episodes: int | None = None,
+    **kwargs: Any,
 ) -> dict[str, Any]:
-    """``agents.evaluate`` on the whole of ``split``, each worker scoring its block of the episodes; the
-    error and counts summed over the workers (the per-episode arrays are this worker's block only).
-    Without ``distributed`` (or with one worker): ``evaluate`` itself."""
-    if distributed is None or distributed.world_size == 1:
-        return evaluate(agent, env_id, split=split, **kwargs)
+    """``agents.evaluate`` on the first ``n_episodes`` of ``split`` (None, or more than the split has: the whole
+    split), each worker scoring its block of the episodes; the error and counts summed over the workers (the
+    per-episode arrays are this worker's block only). Without ``distributed`` (or with one worker):
+    ``evaluate`` itself."""
     total = split_size(env_id, split, **kwargs)
+    if n_episodes is not None:
+        total = min(total, n_episodes)
+    if distributed is None or distributed.world_size == 1:
+        return evaluate(agent, env_id, split=split, n_episodes=total, **kwargs)
     first, count = distributed.block(total)
     n_correct = 0
     result: dict[str, Any] = {}

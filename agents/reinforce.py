@@ -757,7 +757,8 @@ class ReinforceRAM:
         update_seconds = figures.seconds()
         if done == 1.0:
             self.epoch += 1
-        valid = evaluate_sharded(self, self.env_id, "valid", self.distributed, **self.env_kwargs)
+        valid = evaluate_sharded(self, self.env_id, "valid", self.distributed,
+                                 n_episodes=self.config.valid_size or None, **self.env_kwargs)
         self.train_seconds += figures.seconds()  # wall time, validation included
         record = figures.means()
         record.update(

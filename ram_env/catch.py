@@ -217,43 +217,6 @@ class CatchEnv(BatchedEnv):
         self.task = CatchTask(screen_size, paddle_width, glimpse_size, n_scales, start)
         super().__init__(CatchEpisodes(self.task, 1), render_mode)
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """Start a game: the ball in a random top-row column, the paddle in the middle; take the first glimpse.
-
-        Args:
-            seed: an integer in ``[0, 2**64)`` restarts the games' random stream (the same seed gives the
-                same games); None continues it.
-            options: ``"location"``: ``(x, y)`` in [-1, 1], the first glimpse there instead of by ``start``.
-
-        Returns:
-            ``(observation, info)``: ``{"glimpse": (k, g, g) float32 in [0, 1], "location": (2,) float32}``
-            and ``{}``.
-
-        Raises:
-            ValueError: a bad seed or option; the message names it.
-        """
-        return super().reset(seed=seed, options=options)
-
-    def step(self, action: dict[str, Any]) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
-        """Move the paddle by ``action["move"]``, then the ball; glimpse the new screen at ``action["location"]``.
-
-        Args:
-            action: ``{"location": (x, y) floats, clipped to [-1, 1], "move": 0 left, 1 stay or 2 right}``.
-
-        Returns:
-            ``(observation, reward, terminated, truncated, info)``: the glimpse as ``reset``'s; reward 1.0
-            when the ball lands on the paddle, else 0.0; ``terminated`` True when the ball reaches the bottom
-            row (step ``screen_size - 1``); ``truncated`` always False; ``info`` ``{"caught": bool}`` at the
-            end, else ``{}``.
-
-        Raises:
-            ValueError: a malformed action; the message names the field.
-            RuntimeError: called before ``reset`` or after the game ended.
-        """
-        return super().step(action)
-
 
 class CatchVectorEnv(BatchedVectorEnv):
     """A natively batched ``CatchEnv`` (``gym.make_vec("GlimpseCatch-v0", num_envs=N)``).
@@ -294,44 +257,3 @@ class CatchVectorEnv(BatchedVectorEnv):
     ) -> None:
         self.task = CatchTask(screen_size, paddle_width, glimpse_size, n_scales, start)
         super().__init__(CatchEpisodes(self.task, num_envs, group_size), render_mode)
-
-    def reset(
-        self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """Start new games in every env, or in the whole groups of ``options["reset_mask"]``.
-
-        Args:
-            seed: an integer ``s`` in ``[0, 2**64)`` seeds env ``i`` with ``s + i``; a list seeds each env;
-                None continues the streams.
-            options: ``"reset_mask"``: ``(num_envs,)`` bool, the envs to restart (after a first full reset);
-                ``"location"``: ``(x, y)`` or ``(num_envs, 2)`` in [-1, 1], the first glimpses there.
-
-        Returns:
-            ``(observation, info)``: ``{"glimpse": (num_envs, k, g, g) float32, "location": (num_envs, 2)
-            float32}`` and ``{}``.
-
-        Raises:
-            ValueError: a bad seed or option; the message names it.
-        """
-        return super().reset(seed=seed, options=options)
-
-    def step(
-        self, actions: dict[str, np.ndarray]
-    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        """Move every paddle and ball and glimpse; judge the games whose ball landed, and restart them.
-
-        Args:
-            actions: ``{"location": (num_envs, 2) floats, clipped to [-1, 1], "move": (num_envs,) ints, 0
-                left, 1 stay, 2 right}``.
-
-        Returns:
-            ``(observation, reward, terminated, truncated, info)``: observation as ``reset``'s (where a game
-            ended, the next game's first glimpse); ``(num_envs,)`` float64 rewards (1.0 for a caught ball,
-            else 0.0); ``(num_envs,)`` bool ``terminated`` and ``truncated`` (always False); where games
-            ended, ``info["final_obs"]`` and ``info["final_info"]`` (``caught``) with their masks.
-
-        Raises:
-            ValueError: a malformed action; the message names the field.
-            RuntimeError: called before the first ``reset``.
-        """
-        return super().step(actions)

@@ -353,45 +353,6 @@ class GlimpseEnv(ClutterControl, BatchedEnv):
         )
         super().__init__(GlimpseEpisodes(self.task, 1), render_mode)
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """Start an episode: draw an image of the split, lay out its canvas and take the first glimpse.
-
-        Args:
-            seed: an integer in ``[0, 2**64)`` restarts the episodes' random stream (the same seed gives the
-                same episodes); None continues it.
-            options: ``"image_index"``: show image ``i`` of the split, ``0 <= i < n_images``;
-                ``"location"``: ``(x, y)`` in [-1, 1], the first glimpse there instead of by ``start``.
-
-        Returns:
-            ``(observation, info)``: ``{"glimpse": (k, g, g) float32 in [0, 1], "location": (2,) float32}``
-            and ``{"image_index": int}``.
-
-        Raises:
-            ValueError: a bad seed or option; the message names it.
-        """
-        return super().reset(seed=seed, options=options)
-
-    def step(self, action: dict[str, Any]) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
-        """Move the retina to ``action["location"]`` and glimpse there; the ``n_glimpses``-th step also judges
-        ``action["label"]`` and ends the episode.
-
-        Args:
-            action: ``{"location": (x, y) floats, clipped to [-1, 1], "label": int in [0, n_classes)}``.
-
-        Returns:
-            ``(observation, reward, terminated, truncated, info)``: the glimpse as ``reset``'s; reward 1.0 at
-            the last step if ``label`` is the image's class, else 0.0; ``terminated`` True at the last step;
-            ``truncated`` always False; ``info`` ``image_index``, and at the end also ``label`` (the true
-            class), ``prediction`` and ``is_correct``.
-
-        Raises:
-            ValueError: a malformed action; the message names the field.
-            RuntimeError: called before ``reset`` or after the episode ended.
-        """
-        return super().step(action)
-
 
 class GlimpseVectorEnv(ClutterControl, BatchedVectorEnv):
     """A natively batched ``GlimpseEnv``: same task, spaces batched, no Python loop over the envs.
@@ -445,47 +406,3 @@ class GlimpseVectorEnv(ClutterControl, BatchedVectorEnv):
             canvas_size, n_clutter, clutter_size, n_glimpses, glimpse_size, n_scales, split, start, data_dir
         )
         super().__init__(GlimpseEpisodes(self.task, num_envs, group_size), render_mode)
-
-    def reset(
-        self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """Start new episodes in every env, or in the whole groups of ``options["reset_mask"]``.
-
-        Args:
-            seed: an integer ``s`` in ``[0, 2**64)`` seeds env ``i`` with ``s + i``; a list seeds each env;
-                None continues the streams.
-            options: ``"reset_mask"``: ``(num_envs,)`` bool, the envs to restart (after a first full reset);
-                ``"image_index"``: an int or ``(num_envs,)`` ints, the images shown (the same within a group);
-                ``"location"``: ``(x, y)`` or ``(num_envs, 2)`` in [-1, 1], the first glimpses there.
-
-        Returns:
-            ``(observation, info)``: ``{"glimpse": (num_envs, k, g, g) float32, "location": (num_envs, 2)
-            float32}`` and ``{"image_index": (num_envs,) int64, "_image_index": (num_envs,) bool}`` (the mask
-            marks the envs reset).
-
-        Raises:
-            ValueError: a bad seed or option; the message names it.
-        """
-        return super().reset(seed=seed, options=options)
-
-    def step(
-        self, actions: dict[str, np.ndarray]
-    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        """Move every env's retina and glimpse; judge the labels of the episodes that end, and restart them.
-
-        Args:
-            actions: ``{"location": (num_envs, 2) floats, clipped to [-1, 1], "label": (num_envs,) ints in
-                [0, n_classes)}``.
-
-        Returns:
-            ``(observation, reward, terminated, truncated, info)``: observation as ``reset``'s (where an
-            episode ended, the next episode's first glimpse); ``(num_envs,)`` float64 rewards (1.0 for a
-            right last label, else 0.0); ``(num_envs,)`` bool ``terminated`` and ``truncated`` (always
-            False); ``info["image_index"]``, and where episodes ended ``final_obs`` and ``final_info``
-            (``image_index``, ``label``, ``prediction``, ``is_correct``) with their masks.
-
-        Raises:
-            ValueError: a malformed action; the message names the field.
-            RuntimeError: called before the first ``reset``.
-        """
-        return super().step(actions)

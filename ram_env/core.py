@@ -219,12 +219,17 @@ class BatchedEnv(gym.Env):
         """Start an episode and take its first glimpse.
 
         Args:
-            seed: an integer in ``[0, 2**64)`` restarts the episodes' random stream; None continues it.
-            options: the task's reset options (``Episodes.check_options``), e.g. ``{"location": (x, y)}``.
+            seed: an integer in ``[0, 2**64)`` restarts the episodes' random stream (the same seed gives the
+                same episodes); None continues it.
+            options: the task's reset options (its class docstring's Starting State; ``Episodes.check_options``),
+                e.g. ``{"location": (x, y)}`` in [-1, 1], the first glimpse there.
 
         Returns:
-            ``(observation, info)``: ``{"glimpse": (k, g, g) float32, "location": (2,) float32}`` and the
-            task's ``info`` as Python scalars.
+            ``(observation, info)``: ``{"glimpse": (k, g, g) float32 in [0, 1], "location": (2,) float32}`` and
+            the task's ``info`` (its class docstring's Info) as Python scalars.
+
+        Raises:
+            ValueError: a bad seed or option; the message names it.
         """
         seeds = check_seed(seed)
         super().reset(seed=None if seeds is None else int(seeds))
@@ -243,9 +248,14 @@ class BatchedEnv(gym.Env):
     def step(self, action: dict[str, Any]) -> tuple[dict, float, bool, bool, dict]:
         """Move the retina to ``action["location"]``, act with the task's choice, and glimpse.
 
+        Args:
+            action: ``{"location": (x, y) floats, clipped to [-1, 1], CHOICE: int}``, CHOICE the task's
+                (``"label"`` in [0, n_classes), or Catch's ``"move"``: 0 left, 1 stay, 2 right).
+
         Returns:
-            ``(observation, reward, terminated, truncated, info)``; ``truncated`` is always False, and the
-            step that ends the episode adds the task's ``final_info`` to ``info``.
+            ``(observation, reward, terminated, truncated, info)``: the observation as ``reset``'s; the
+            reward and the end as the class docstring's Rewards and Episode End; ``truncated`` is always
+            False, and the step that ends the episode adds the task's ``final_info`` to ``info``.
 
         Raises:
             ValueError: a malformed action (``Episodes.parse_action``).
@@ -334,7 +344,22 @@ class BatchedVectorEnv(VectorEnv):
     def reset(
         self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """Start new episodes in every env, or in those of ``options["reset_mask"]``."""
+        """Start new episodes in every env, or in those of ``options["reset_mask"]``.
+
+        Args:
+            seed: an integer ``s`` in ``[0, 2**64)`` seeds env ``i`` with ``s + i``; a list seeds each env;
+                None continues the streams.
+            options: ``"reset_mask"``: ``(num_envs,)`` bool, the envs to restart (after a first full reset);
+                the task's options (its class docstring's Starting State) as one value for all envs or one
+                per env, e.g. ``"location"``: ``(x, y)`` or ``(num_envs, 2)`` in [-1, 1].
+
+        Returns:
+            ``(observation, info)``: ``{"glimpse": (num_envs, k, g, g) float32, "location": (num_envs, 2)
+            float32}`` and the task's info, each key with its ``_key`` mask of the envs reset.
+
+        Raises:
+            ValueError: a bad seed or option; the message names it.
+        """
         n, episodes = self.num_envs, self._episodes
         seeds = check_seed(seed, n)
         super().reset(seed=None if seeds is None else int(seeds.reshape(-1)[0]))
@@ -370,7 +395,22 @@ class BatchedVectorEnv(VectorEnv):
     def step(
         self, actions: dict[str, np.ndarray]
     ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        """Step every env; where an episode ends, report it in ``final_*`` and start the next one."""
+        """Step every env; where an episode ends, report it in ``final_obs`` and ``final_info`` (with their
+        masks) and start the next one (same-step autoreset).
+
+        Args:
+            actions: ``{"location": (num_envs, 2) floats, clipped to [-1, 1], CHOICE: (num_envs,) ints}``,
+                CHOICE the task's (``"label"`` or Catch's ``"move"``).
+
+        Returns:
+            ``(observation, reward, terminated, truncated, info)``: observation as ``reset``'s (where an
+            episode ended, the next one's first glimpse); ``(num_envs,)`` float64 rewards, bool ``terminated``
+            and ``truncated`` (always False); the task's info.
+
+        Raises:
+            ValueError: a malformed action; the message names the field.
+            RuntimeError: called before the first ``reset``.
+        """
         if not self._started:
             raise RuntimeError("step() called before reset(): call reset() first")
         episodes = self._episodes

@@ -25,7 +25,7 @@ from agents.reinforce import hybrid_loss
 
 
 def small_agent(data_dir: str, **config: object) -> agents.ReinforceRAM:
-    settings = {"batch_size": 50, "epochs": 2, "warmup_epochs": 0.0, "learning_rate": 3e-3, **config}
+    settings = {"batch_size": 50, "epochs": 2, "warmup_epochs": 0.0, "learning_rate": 3e-3, "valid_size": 500, **config}
     return agents.ReinforceRAM(
         "GlimpseMNIST-v0", agents.ReinforceConfig(**settings), env_kwargs={"data_dir": data_dir, "n_glimpses": 3}
     )
@@ -244,6 +244,20 @@ def test_resumed_training_equals_uninterrupted(small_mnist: str, tmp_path: Path,
     assert len(metrics) == 3
     printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("validation at")]
     assert [line.split(": error")[0].split("(")[1] for line in printed] == ["epoch 1)", "epoch 2)", "epoch 3)"]
+
+
+def test_valid_size_scores_the_first_images_of_the_valid_split(small_mnist: str) -> None:
+    agent = small_agent(small_mnist, epochs=1, valid_size=7)
+    agent.learn()
+    first_seven = agents.evaluate(agent, "GlimpseMNIST-v0", split="valid", n_episodes=7, **agent.env_kwargs)
+    assert agent.history[-1]["valid_error"] == first_seven["error"]
+    assert round(first_seven["error"] * 7, 9).is_integer()
+    whole = small_agent(small_mnist, epochs=1, valid_size=10**9)  # more than the split: all of it
+    whole.learn()
+    assert whole.history[-1]["valid_error"] == agents.evaluate(
+        whole, "GlimpseMNIST-v0", split="valid", **whole.env_kwargs)["error"]
+    with pytest.raises(ValueError, match="valid_size must be >= 0"):
+        agents.ReinforceConfig(valid_size=-1)
 
 
 def test_validation_line() -> None:

@@ -161,9 +161,25 @@ def test_random_policy_catch_rate() -> None:
     assert 0.05 < reward.mean() < 0.12  # 8.2% measured; a paddle of 2 of 24 columns is 8.3%
 
 
-def test_render() -> None:
+def test_render_draws_the_ball_the_paddle_and_the_glimpse() -> None:
+    """The 24x24 screen at 12x zoom: the ball's and the paddle's pixels white, the empty screen black, and the
+    last glimpse's squares in the scale colours."""
+    from ram_env.rendering import SCALE_COLOURS
+
     env = gym.make("GlimpseCatch-v0", render_mode="rgb_array")
     env.reset(seed=0)
     env.step(look(RIGHT))
     frame = env.render()
     assert frame.shape == (288, 288, 3) and frame.dtype == np.uint8
+    episodes = env.unwrapped._episodes
+    (row, column), paddle = episodes.ball[0], int(episodes.paddle[0])
+
+    def cell(r: int, c: int) -> np.ndarray:
+        return frame[r * 12 + 3:r * 12 + 9, c * 12 + 3:c * 12 + 9]  # the inner pixels, clear of drawn lines
+
+    assert (cell(row, column) == 255).all()
+    assert (cell(23, paddle) == 255).all() and (cell(23, paddle + 1) == 255).all()
+    empty = next(c for c in range(24) if c not in (paddle, paddle + 1, column))
+    assert (cell(23, empty) == 0).all()
+    colours = {tuple(int(v) for v in pixel) for pixel in frame.reshape(-1, 3)}
+    assert {tuple(colour) for colour in SCALE_COLOURS[:3]} <= colours

@@ -19,7 +19,8 @@ from agents.checkpoints import FORMAT, atomic_save
 from agents.cli import train as train_agent
 
 SMALL = ["--n-glimpses", "3", "--batch-size", "50", "--epochs", "2", "--warmup-epochs", "0", "--pictures", "0",
-         "--no-progress-bar"]  # fmt: skip
+         "--no-progress-bar",
+         "--valid-size", "500"]  # fmt: skip
 
 
 

@@ -124,7 +124,7 @@ def test_step_outside_an_episode_raises() -> None:
         ({"n_glimpses": 0}, "n_glimpses must be an integer >= 1"),
         ({"glimpse_size": 2.5}, "glimpse_size must be an integer"),
         ({"canvas_size": 20}, "canvas_size 20 is smaller than the 28x28 images"),
-        ({"clutter_size": 40, "canvas_size": 60}, "clutter_size 40 is larger than the 28x28 images"),
+        ({"clutter_size": 40, "canvas_size": 60, "n_clutter": 2}, "clutter_size 40 is larger than the 28x28 images"),
         ({"render_mode": "ansi"}, "render_mode must be one of"),
     ],
 )

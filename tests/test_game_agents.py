@@ -21,7 +21,8 @@ SMALL_CATCH = {"screen_size": 10, "glimpse_size": 4, "n_scales": 2}  # 9 steps; 
 
 def small_catch_agent(**config: object) -> agents.ReinforceRAM:
     settings = {"core": "lstm", "batch_size": 128, "epochs": 100, "warmup_epochs": 0.0, "learning_rate": 1e-3,
-                "hidden_size": 64, "glimpse_hidden": 32, "location_hidden": 32, "entropy_coef": 0.01, **config}
+                "hidden_size": 64, "glimpse_hidden": 32, "location_hidden": 32, "entropy_coef": 0.01,
+                "valid_size": 1000, **config}
     return agents.ReinforceRAM("GlimpseCatch-v0", agents.ReinforceConfig(**settings), env_kwargs=SMALL_CATCH)
 
 

@@ -16,7 +16,8 @@ from agents.cli import train as train_agent
 
 SMALL = ["--env", "GlimpseImages-v0", "--canvas-size", "40", "--n-scales", "2", "--epochs", "1", "--batch-size",
          "16", "--glimpse-hidden", "8", "--location-hidden", "8", "--hidden-size", "16", "--pictures", "2",
-         "--no-progress-bar"]  # fmt: skip
+         "--no-progress-bar",
+         "--valid-size", "500"]  # fmt: skip
 
 
 @pytest.mark.slow

@@ -17,7 +17,8 @@ import agents
 from agents.cli import train as train_agent
 
 SMALL = ["--epochs", "1", "--batch-size", "16", "--glimpse-hidden", "8", "--location-hidden", "8", "--hidden-size",
-         "16", "--pictures", "0", "--no-progress-bar"]  # fmt: skip
+         "16", "--pictures", "0", "--no-progress-bar",
+         "--valid-size", "500"]  # fmt: skip
 IMAGES = ["--env", "GlimpseImages-v0", "--canvas-size", "40", "--n-scales", "2"]
 
 

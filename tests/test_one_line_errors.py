@@ -24,7 +24,8 @@ from agents.cli import train as train_agent
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = ["--n-glimpses", "3", "--batch-size", "50", "--warmup-epochs", "0", "--pictures", "0", "--glimpse-hidden",
-         "8", "--location-hidden", "8", "--hidden-size", "16", "--no-progress-bar"]  # fmt: skip
+         "8", "--location-hidden", "8", "--hidden-size", "16", "--no-progress-bar",
+         "--valid-size", "500"]  # fmt: skip
 
 
 def _error_line(stderr: str) -> str:

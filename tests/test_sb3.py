@@ -167,12 +167,17 @@ def test_sb3_agent_predicts_env_actions_and_round_trips(tmp_path, algo: str) -> 
 
 
 def test_sb3_agent_on_catch_moves_the_paddle() -> None:
-    agent = SB3Agent("ppo", "GlimpseCatch-v0", num_envs=4, hyperparams={"n_steps": 8, "batch_size": 32})
-    envs = gym.make_vec("GlimpseCatch-v0", num_envs=4)
+    """The agent's dict actions reach the game: each paddle moves by its move (-1, 0, +1 column), and the
+    sampled moves of an untrained policy take all three values."""
+    agent = SB3Agent("ppo", "GlimpseCatch-v0", num_envs=64, hyperparams={"n_steps": 8, "batch_size": 32})
+    envs = gym.make_vec("GlimpseCatch-v0", num_envs=64)
     obs, _ = envs.reset(seed=0)
-    action, _ = agent.predict(obs)
+    action, _ = agent.predict(obs, deterministic=False)
     assert set(action) == {"location", "move"} and action in envs.action_space
+    assert set(np.unique(action["move"])) == {0, 1, 2}
+    before = envs.unwrapped._episodes.paddle.copy()  # in the middle: no wall stops a one-column move
     envs.step(action)
+    np.testing.assert_array_equal(envs.unwrapped._episodes.paddle - before, action["move"] - 1)
 
 
 def test_sb3_agent_rejects_unknown_algo() -> None:

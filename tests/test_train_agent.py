@@ -29,6 +29,8 @@ SMALL = [
     "--pictures",
     "2",
     "--no-progress-bar",
+    "--valid-size",
+    "500",
 ]
 
 

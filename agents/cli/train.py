@@ -10,7 +10,7 @@ The run directory gets ``config.json``, ``checkpoints/latest.pt`` and ``checkpoi
 validation error), ``tensorboard/``, ``metrics.jsonl`` (one line per epoch), and at the end ``test.json``
 (the test error) and ``pictures/glimpse_paths.png`` / ``.gif``. Hyperparameter flags default to the
 settings of the env id's file in ``agents/hyperparams/`` (``agents.defaults``), then to the library's
-defaults (``agents/hyperparams/defaults.toml``); a flag overrides the file.
+defaults (``agents.ReinforceConfig``, ``agents/hyperparams/defaults.toml``); a flag overrides the file.
 ``--algo ppo | recurrent_ppo | a2c`` trains stable-baselines3 / sb3-contrib unchanged (``agents.SB3Agent``:
 grid actions, the glimpse network as features extractor) from the reward alone, with SB3's progress bar
 and TensorBoard scalars, a validation every ``--eval-freq`` env steps, and the same run-directory files.
