@@ -23,6 +23,7 @@ epoch boundary, as every resume is) plays the same episodes; only the float summ
 from __future__ import annotations
 
 import datetime
+import inspect
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -164,6 +165,9 @@ class RolloutLoss(nn.Module):
         return self._agent[0].rollout_and_loss(envs, obs, generator)
 
 
+_EVALUATE_SETTINGS = frozenset(inspect.signature(evaluate).parameters)  # evaluate's own, not the env's
+
+
 def evaluate_sharded(
     agent: Any, env_id: str, split: str, distributed: Distributed | None, n_episodes: int | None = None,
     **kwargs: Any,
@@ -172,7 +176,8 @@ def evaluate_sharded(
     split), each worker scoring its block of the episodes; the error and counts summed over the workers (the
     per-episode arrays are this worker's block only). Without ``distributed`` (or with one worker):
     ``evaluate`` itself."""
-    total = split_size(env_id, split, **kwargs)
+    env_kwargs = {key: value for key, value in kwargs.items() if key not in _EVALUATE_SETTINGS}
+    total = split_size(env_id, split, **env_kwargs)
     if n_episodes is not None:
         total = min(total, n_episodes)
     if distributed is None or distributed.world_size == 1:

@@ -15,9 +15,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.envs.registration import load_env_creator
 
-import ram_env
-from ram_env.image_env import image_split_size
-from ram_env.splits import GAME_SPLITS, game_seeds  # a game's splits: blocks of episode seeds
+from ram_env.splits import GAME_SPLITS, SPLITS, game_seeds  # a game's splits: blocks of episode seeds
 from ram_env.wrappers import choice_key
 
 __all__ = [
@@ -62,16 +60,16 @@ def is_game(env_id: str) -> bool:
 
 
 def split_size(env_id: str, split: str, data_dir: str | None = None, **env_kwargs: Any) -> int:
-    """Episodes in ``split`` of ``env_id``: the split's images (its size only: the images stay in the env),
-    or ``GAME_SPLITS[split]`` games for a game (``agents.evaluation.is_game``). ``GlimpseImages-v0`` reads its
-    images from ``env_kwargs`` (``source`` and how it is split)."""
-    if is_game(env_id):
-        if split not in GAME_SPLITS:
-            raise ValueError(f"split must be one of {list(GAME_SPLITS)}, got {split!r}")
-        return GAME_SPLITS[split]
-    if env_id == ram_env.IMAGES_ID:
-        return image_split_size(split, **env_kwargs)
-    return len(ram_env.load_dataset(data_dir).split(split))
+    """Episodes in ``split`` of ``env_id`` made with ``env_kwargs``, as the env reports them
+    (``split_sizes()``: a dataset's images, or a game's block of seeds)."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {list(SPLITS)}, got {split!r}")
+    kwargs = env_kwargs if data_dir is None else {**env_kwargs, "data_dir": data_dir}
+    env = gym.make(env_id, **kwargs)
+    try:
+        return int(env.unwrapped.split_sizes()[split])
+    finally:
+        env.close()
 
 
 def split_arguments(env_id: str, split: str) -> dict[str, str]:

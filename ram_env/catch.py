@@ -16,6 +16,7 @@ from gymnasium import spaces
 
 from ram_env import counter_rng
 from ram_env.core import BatchedEnv, BatchedVectorEnv, Episodes
+from ram_env.splits import GAME_SPLITS
 from ram_env.validation import STARTS, check_int, validate_action
 
 __all__ = ["MOVES", "CatchEnv", "CatchEpisodes", "CatchTask", "CatchVectorEnv"]
@@ -130,6 +131,10 @@ class CatchEpisodes(Episodes):
     def _caught(self) -> np.ndarray:
         offset = self.ball[:, 1] - self.paddle
         return (offset >= 0) & (offset < self.task.paddle_width)
+
+    def split_sizes(self) -> dict[str, int]:
+        """The games of each split: blocks of seeds (``ram_env.splits.GAME_SPLITS``)."""
+        return dict(GAME_SPLITS)
 
     def info(self) -> dict[str, np.ndarray]:
         """No per-step info."""

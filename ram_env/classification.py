@@ -130,6 +130,10 @@ class GlimpseEpisodes(Episodes):
         self._split = self._data.split(self.task.split)
         self._labels, self._clutter_pool = self._split.labels, self._data.train
 
+    def split_sizes(self) -> dict[str, int]:
+        """The images of each split of the data (``ram_env.splits``)."""
+        return {name: len(self._data.split(name).labels) for name in SPLITS}
+
     @property
     def n_images(self) -> int:
         """Number of images in the split."""

@@ -154,6 +154,11 @@ class Episodes(ABC):
         """Step every episode; return (glimpse, location, reward float64, terminated bool), all batched."""
 
     @abstractmethod
+    def split_sizes(self) -> dict[str, int]:
+        """The episodes of each split ("train", "valid", "test") under this task's settings: its dataset's
+        images, or a game's blocks of seeds (``ram_env.splits``)."""
+
+    @abstractmethod
     def info(self) -> dict[str, np.ndarray]:
         """The info every step and reset carries, one ``(n,)`` array per key."""
 
@@ -292,6 +297,11 @@ class BatchedEnv(gym.Env):
             self._window = HumanWindow(type(self).__name__, self.metadata["render_fps"])
         self._window.show(frame)
         return None
+
+    def split_sizes(self) -> dict[str, int]:
+        """The episodes of each split ("train", "valid", "test") of this env's task and data: what an
+        evaluation over a whole split plays (images, or games for Catch)."""
+        return self._episodes.split_sizes()
 
     def close(self) -> None:
         """Close the render window, if any."""
@@ -439,6 +449,11 @@ class BatchedVectorEnv(VectorEnv):
             info[key], info[f"_{key}"] = value, self._all
         truncated = np.zeros(self.num_envs, dtype=bool)
         return {"glimpse": glimpse, "location": location}, reward, terminated, truncated, info
+
+    def split_sizes(self) -> dict[str, int]:
+        """The episodes of each split ("train", "valid", "test") of this env's task and data (images, or
+        games for Catch)."""
+        return self._episodes.split_sizes()
 
     def render(self) -> tuple[np.ndarray, ...] | None:
         """One RGB picture per env of its episode so far."""

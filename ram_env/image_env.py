@@ -26,7 +26,7 @@ from ram_env.classification import ClutterControl, GlimpseEpisodes, GlimpseTask
 from ram_env.core import BatchedEnv, BatchedVectorEnv
 from ram_env.image_set import ImageSet, load_images
 
-__all__ = ["IMAGES_ID", "ImageGlimpseEnv", "ImageGlimpseVectorEnv", "image_split_size", "load_source"]
+__all__ = ["IMAGES_ID", "ImageGlimpseEnv", "ImageGlimpseVectorEnv", "load_source"]
 
 IMAGES_ID = "GlimpseImages-v0"
 Source = str | os.PathLike | Mapping[str, Any] | tuple[Any, Any]
@@ -39,11 +39,6 @@ def load_source(**env_kwargs: Any) -> ImageSet:
     if "source" not in env_kwargs:
         raise ValueError(f"{IMAGES_ID} needs source=: a folder, an .npz file, a dict of arrays or (images, labels)")
     return load_images(**{key: value for key, value in env_kwargs.items() if key in SOURCE_KEYS})
-
-
-def image_split_size(split: str, **env_kwargs: Any) -> int:
-    """Images in ``split`` of the env ``gym.make(IMAGES_ID, **env_kwargs)`` would play."""
-    return len(load_source(**env_kwargs).split(split))
 
 
 def _task(
