@@ -1,8 +1,9 @@
 """Pictures of an agent's glimpse paths: a PNG grid of finished episodes and an animated GIF of them
-(images of a classification split, or games of Catch)."""
+(images of a classification split, or games of Catch); and a run's learning curves."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +98,55 @@ def save_glimpse_pictures(
     durations = [_GIF_MS_PER_FRAME] * (n_frames - 1) + [3 * _GIF_MS_PER_FRAME]
     sheets[0].save(gif, save_all=True, append_images=sheets[1:], duration=durations, loop=0)
     return png, gif
+
+
+def save_learning_curves(metrics: str | Path, path: str | Path, title: str = "") -> Path:
+    """Plot a run's learning curves from its ``metrics.jsonl`` (one JSON record per validation): the
+    validation error and, where recorded, the training error, in percent (log scale), against the epoch
+    (REINFORCE) or millions of env steps (SB3); the lowest validation error is marked.
+
+    Args:
+        metrics: the run's ``metrics.jsonl``.
+        path: the PNG to write (its folder is made).
+        title: the plot's title (e.g. the env id).
+
+    Returns:
+        ``path``.
+
+    Raises:
+        ValueError: ``metrics`` holds no validation record.
+    """
+    import matplotlib
+    import matplotlib.ticker
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    records = [json.loads(line) for line in Path(metrics).read_text().splitlines() if line.strip()]
+    records = [r for r in records if "valid_error" in r]
+    if not records:
+        raise ValueError(f"{metrics}: no validation record to plot; train at least one epoch first")
+    by_epoch = all("epoch" in r for r in records)
+    x = np.array([r["epoch"] if by_epoch else r["timesteps"] / 1e6 for r in records], dtype=float)
+    valid = 100 * np.array([r["valid_error"] for r in records])
+    figure, axes = plt.subplots(figsize=(7, 4), dpi=110)
+    if all("train_error" in r for r in records):
+        axes.plot(x, [100 * r["train_error"] for r in records], color="tab:gray", lw=1, label="train error")
+    axes.plot(x, valid, color="tab:blue", lw=1, label="validation error")
+    best = int(np.argmin(valid))
+    axes.plot(x[best], valid[best], "o", color="tab:red", label=f"lowest validation {valid[best]:.2f}%")
+    axes.set_yscale("log")
+    plain = matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}")
+    axes.yaxis.set_major_formatter(plain)
+    axes.yaxis.set_minor_formatter(plain)
+    axes.set_xlabel("epoch" if by_epoch else "env steps (millions)")
+    axes.set_ylabel("error (%)")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend()
+    axes.set_title(title)
+    figure.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    plt.close(figure)
+    return path

@@ -3,6 +3,7 @@ pictures of games."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import gymnasium as gym
@@ -163,3 +164,20 @@ def test_recurrent_ppo_learns_catch_from_the_reward() -> None:
     after = agents.evaluate(agent, "GlimpseCatch-v0", split="valid", n_episodes=1000, **SMALL_CATCH)["error"]
     assert before > 0.75
     assert after < 0.4
+
+
+def test_learning_curves_plot_the_validation_records(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from agents.pictures import save_learning_curves
+
+    metrics = tmp_path / "metrics.jsonl"
+    metrics.write_text("".join(json.dumps({"timesteps": 1000 * k, "valid_error": 0.5 / k}) + "\n" for k in (1, 2, 3)))
+    png = save_learning_curves(metrics, tmp_path / "pictures" / "curves.png", "GlimpseCatch-v0")
+    with Image.open(png) as picture:
+        assert picture.size == (770, 440)  # 7x4 inches at 110 dpi
+        pixels = np.asarray(picture.convert("RGB"))
+    assert (np.abs(pixels.astype(int) - [214, 39, 40]).sum(axis=-1) < 30).any()  # the red mark of the lowest error
+    metrics.write_text(json.dumps({"timesteps": 10, "loss": 1.0}) + "\n")
+    with pytest.raises(ValueError, match="no validation record"):
+        save_learning_curves(metrics, tmp_path / "x.png")

@@ -148,6 +148,7 @@ def test_small_run_writes_the_run_directory(
     for key in ("sampled_path_error", "vote_10_error", "average_10_error"):
         assert 0.0 <= test[key] <= 1.0, key
     assert (run_dir / "pictures" / "glimpse_paths.png").stat().st_size > 0
+    assert (run_dir / "pictures" / "learning_curves.png").stat().st_size > 0
     assert (run_dir / "pictures" / "glimpse_paths.gif").stat().st_size > 0
     assert isinstance(agents.load(run_dir / "checkpoints" / "best.pt"), agents.ReinforceRAM)
     code, output = run_main(["--eval-only", "--checkpoint", str(run_dir / "checkpoints" / "latest.pt")], capsys)

@@ -486,7 +486,7 @@ def start_distributed(args: argparse.Namespace) -> Distributed | None:
 def run_training(args: argparse.Namespace, distributed: Distributed | None = None) -> None:
     import agents
     from agents.checkpoints import remove_orphans
-    from agents.pictures import save_glimpse_pictures
+    from agents.pictures import save_glimpse_pictures, save_learning_curves
 
     main_rank = distributed is None or distributed.is_main
     check_flags_fit_algo(args)
@@ -601,6 +601,8 @@ def run_training(args: argparse.Namespace, distributed: Distributed | None = Non
           f"{100 * best_record['valid_error']:.2f}% at {at}; with random locations "
           f"{score_words(agent.env_id, random_locations['error']).split(' ')[-1]}), {agent.num_timesteps:,} env steps "
           f"in {report['train_seconds'] / 60:.1f} min -> {run_dir / 'test.json'}")
+    curves = save_learning_curves(files.metrics, run_dir / "pictures" / "learning_curves.png", agent.env_id)
+    print(f"learning curves: {curves}")
     if args.pictures:
         png, gif = save_glimpse_pictures(chosen, agent.env_id, run_dir / "pictures", args.pictures,
                                          **agent.env_kwargs)
