@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -106,21 +108,30 @@ def test_a_run_dir_under_a_file(capsys: pytest.CaptureFixture[str], tmp_path: Pa
                                "choose another --run-dir")
 
 
-def unwritable_folder(tmp_path: Path) -> Path:
-    """A folder this process may not write: a read-only one of its own, or (root writes anywhere else) the
-    procfs folder of process 1."""
+@pytest.fixture
+def unwritable_folder(tmp_path: Path) -> Iterator[Path]:
+    """A folder of this test's that this process may not write: read-only for a user; for root, who writes
+    through permissions, immutable (``chattr +i``, undone after the test)."""
+    folder = tmp_path / "locked"
+    folder.mkdir(mode=0o500)
     if os.geteuid() != 0:
-        (tmp_path / "locked").mkdir(mode=0o500)
-        return tmp_path / "locked"
-    if Path("/proc/1").is_dir() and not os.access("/proc/1", os.W_OK):
-        return Path("/proc/1")
-    pytest.skip("no folder that root may not write")
+        yield folder
+        return
+    if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode != 0:
+        pytest.skip(f"chattr +i is not supported on {tmp_path}'s file system (root writes any other folder)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
 
 
-def test_a_run_dir_that_is_not_writable(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    locked = unwritable_folder(tmp_path)
-    code, _, err = run(["--run-dir", str(locked)], capsys)
-    assert code == 2 and error_line(err) == f"--run-dir {locked} is not writable; choose another --run-dir"
+def test_a_run_dir_that_is_not_writable(capsys: pytest.CaptureFixture[str], unwritable_folder: Path) -> None:
+    code, _, err = run(["--run-dir", str(unwritable_folder)], capsys)
+    assert code == 2
+    assert error_line(err) == f"--run-dir {unwritable_folder} is not writable; choose another --run-dir"
+    code, _, err = run(["--run-dir", str(unwritable_folder / "run")], capsys)
+    assert code == 2 and error_line(err).startswith(f"--run-dir {unwritable_folder / 'run'}: cannot create it (")
+    assert list(unwritable_folder.iterdir()) == []
 
 
 @pytest.mark.parametrize(("name", "make_folder"), [("checkpoints", False), ("test.json", True), ("config.json", True)])
