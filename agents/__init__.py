@@ -9,6 +9,7 @@
     agent = agents.load_pretrained("GlimpseClutteredMNIST-v0")        # a shipped trained agent
 
     agent = agents.SB3Agent("recurrent_ppo", "GlimpseMNIST-v0")   # stable-baselines3 / sb3-contrib
+    agent = agents.RAMPPO("GlimpseCatch-v0")                      # the project's own recurrent PPO
 
 ``import agents`` does not import stable-baselines3: ``agents.SB3Agent`` (``agents.sb3.agent``) loads it
 when first used.
@@ -22,6 +23,7 @@ from agents.config import ReinforceConfig
 from agents.evaluation import RandomLocations, evaluate
 from agents.networks import RecurrentAttentionModel
 from agents.pretrained import available_pretrained, load_pretrained, pretrained_dir
+from agents.recurrent_ppo import RAMPPO, RecurrentPPOConfig
 from agents.reinforce import ReinforceRAM
 from ram_env import __version__ as __version__  # the ram-env distribution's (pyproject.toml), as ram_env's
 
@@ -29,8 +31,10 @@ if TYPE_CHECKING:
     from agents.sb3.agent import SB3Agent
 
 __all__ = [
+    "RAMPPO",
     "RandomLocations",
     "RecurrentAttentionModel",
+    "RecurrentPPOConfig",
     "ReinforceConfig",
     "ReinforceRAM",
     "RunDirectoryCallback",

@@ -75,17 +75,19 @@ class RunDirectoryCallback(TrainingCallback):
 
     def on_log(self, agent: Any, scalars: dict[str, float]) -> None:
         step, writer = agent.num_timesteps, self._writer
-        for key in ("loss", "cross_entropy", "reinforce", "baseline_mse", "entropy"):
-            if key in scalars:  # cross_entropy: classification; entropy: games
+        for key in ("loss", "cross_entropy", "reinforce", "baseline_mse", "entropy", "policy_loss", "value_loss",
+                    "approx_kl", "clipfrac"):
+            if key in scalars:  # cross_entropy: classification; entropy: games; policy_loss...: ram_ppo
                 writer.add_scalar(f"losses/{key}", scalars[key], step)
         for key in ("reward", "train_error", "learning_rate", "location_std", "n_clutter", "grad_norm",
-                    "glimpses_per_second", "episodes_per_second", "images_per_second"):
+                    "explained_variance", "glimpses_per_second", "episodes_per_second", "images_per_second"):
             if key in scalars:
                 writer.add_scalar(f"charts/{key}", scalars[key], step)
 
     def on_epoch_end(self, agent: Any, record: dict[str, float]) -> None:
         self._writer.add_scalar("eval/valid_error", record["valid_error"], agent.num_timesteps)
-        self._writer.add_scalar("charts/epoch", record["epoch"], agent.num_timesteps)
+        if "epoch" in record:  # REINFORCE's; ram_ppo validates every eval_freq env steps
+            self._writer.add_scalar("charts/epoch", record["epoch"], agent.num_timesteps)
         self._writer.flush()
         best_error = self.files.validated(agent, agent.history, training_state=False)
         if self.verbose:

@@ -16,11 +16,10 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import torch
-from gymnasium.envs.registration import load_env_creator
 
 import ram_env
+from agents.evaluation import entry_point_of
 
 __all__ = [
     "ALGORITHMS",
@@ -45,6 +44,7 @@ _SB3_AGENT = "agents.sb3.agent:SB3Agent"
 # algo name -> "module:Class" of its agent; the class has ``from_payload(payload, device)``.
 ALGORITHMS: dict[str, str] = {
     "reinforce": "agents.reinforce:ReinforceRAM",
+    "ram_ppo": "agents.recurrent_ppo:RAMPPO",
     "ppo": _SB3_AGENT,
     "recurrent_ppo": _SB3_AGENT,
     "a2c": _SB3_AGENT,
@@ -102,7 +102,7 @@ def check_env_settings(env_id: Any, env_kwargs: Any) -> None:
         raise ValueError(f"its env_id {env_id!r} is not a ram-env id (one of {list(RAM_ENV_IDS)})")
     if not isinstance(env_kwargs, dict) or not all(isinstance(key, str) for key in env_kwargs):
         raise ValueError(f"its env_kwargs must be a dict of keyword arguments, got {env_kwargs!r}")
-    accepted = set(inspect.signature(load_env_creator(gym.spec(env_id).entry_point)).parameters) - _NOT_FROM_FILES
+    accepted = set(inspect.signature(entry_point_of(env_id)).parameters) - _NOT_FROM_FILES
     unknown = sorted(set(env_kwargs) - accepted)
     if unknown:
         raise ValueError(f"its env_kwargs hold {unknown[0]!r}, which {env_id} does not take from a file (it takes "

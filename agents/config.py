@@ -27,7 +27,7 @@ def _field(default: Any, help: str) -> Any:
     return field(default=default, metadata={"help": help})
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ReinforceConfig:
     """Hyperparameters of ``agents.ReinforceRAM``: each field's ``metadata["help"]`` says what it is
     (``dataclasses.fields(ReinforceConfig)``); an env id's file in ``agents/hyperparams/`` overrides the defaults."""

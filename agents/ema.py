@@ -9,15 +9,17 @@ shipped agents); training goes on with the raw weights.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import torch
 from torch import nn
 
 __all__ = ["WeightAverage"]
 
+ModuleT = TypeVar("ModuleT", bound=nn.Module)
 
-class WeightAverage:
+
+class WeightAverage(Generic[ModuleT]):
     """A copy of ``model`` whose parameters follow ``model``'s as an exponential moving average.
 
     After update ``t`` (``t = 1, 2, ...``), each averaged parameter ``a`` becomes
@@ -35,7 +37,7 @@ class WeightAverage:
         updates: updates averaged so far.
     """
 
-    def __init__(self, model: nn.Module, decay: float) -> None:
+    def __init__(self, model: ModuleT, decay: float) -> None:
         if not 0.0 <= decay < 1.0:
             raise ValueError(f"ema_decay must be in [0, 1), got {decay!r}")
         self.decay = decay
@@ -51,7 +53,7 @@ class WeightAverage:
         """Move the average towards ``model``'s current parameters (call after each optimizer step)."""
         self.updates += 1
         weight = 1.0 - self.decay_at(self.updates)
-        averaged = list(self.module.parameters())
+        averaged: list[torch.Tensor] = list(self.module.parameters())
         torch._foreach_lerp_(averaged, [p.detach() for p in model.parameters()], weight)
         for mine, theirs in zip(self.module.buffers(), model.buffers(), strict=True):
             mine.copy_(theirs)

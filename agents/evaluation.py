@@ -9,6 +9,7 @@ makes a ``"move"`` at every step and has no labels, its splits being blocks of e
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import gymnasium as gym
@@ -24,6 +25,7 @@ __all__ = [
     "Agent",
     "RandomLocations",
     "choice_key_of",
+    "entry_point_of",
     "evaluate",
     "first_location_of",
     "is_game",
@@ -36,6 +38,14 @@ __all__ = [
 GAME_CHOICE = "move"  # the choice of a game; a classification task's is "label"
 
 
+def entry_point_of(env_id: str) -> Callable[..., Any]:
+    """What ``gym.make(env_id)`` calls (the env class, for ram-env's ids): its registered entry point, imported."""
+    entry_point = gym.spec(env_id).entry_point
+    if entry_point is None:
+        raise ValueError(f"{env_id} is registered without an entry point")
+    return load_env_creator(entry_point) if isinstance(entry_point, str) else entry_point
+
+
 @functools.cache
 def choice_key_of(env_id: str) -> str:
     """The discrete part of ``env_id``'s action besides the location: "label" or "move".
@@ -44,9 +54,9 @@ def choice_key_of(env_id: str) -> str:
     keyword argument), so that no env is made: an id such as ``GlimpseImages-v0`` needs a data source first.
     Any other env id that speaks the glimpse contract is probed with its defaults.
     """
-    env_class = load_env_creator(gym.spec(env_id).entry_point)
-    if isinstance(getattr(env_class, "choice_key", None), str):
-        return env_class.choice_key
+    key = getattr(entry_point_of(env_id), "choice_key", None)
+    if isinstance(key, str):
+        return key
     probe = gym.make(env_id, disable_env_checker=True)
     try:
         return choice_key(probe.action_space)
@@ -67,12 +77,12 @@ def split_size(env_id: str, split: str, data_dir: str | None = None, **env_kwarg
     kwargs = env_kwargs if data_dir is None else {**env_kwargs, "data_dir": data_dir}
     env = gym.make(env_id, **kwargs)
     try:
-        return int(env.unwrapped.split_sizes()[split])
+        return int(env.get_wrapper_attr("split_sizes")()[split])
     finally:
         env.close()
 
 
-def split_arguments(env_id: str, split: str) -> dict[str, str]:
+def split_arguments(env_id: str, split: str) -> dict[str, Any]:
     """The keyword arguments that make ``env_id`` play ``split``: ``{"split": split}``, or none for a game."""
     return {} if is_game(env_id) else {"split": split}
 
@@ -161,6 +171,10 @@ def evaluate(
             f"n_episodes must be an integer in [1, {n_available}] for split {split!r} from image {first}, "
             f"got {n_episodes!r}"
         )
+    predict_probabilities = getattr(agent, "predict_probabilities", None) if probabilities else None
+    if probabilities and predict_probabilities is None:
+        raise TypeError(f"probabilities=True needs an agent with predict_probabilities (as agents.ReinforceRAM's), "
+                        f"got {type(agent).__name__}")
     width = min(batch_size, n_episodes)
     envs = gym.make_vec(env_id, num_envs=width, **split_arguments(env_id, split), **env_kwargs)
     won = np.zeros(n_episodes, dtype=bool)
@@ -172,8 +186,8 @@ def evaluate(
         obs, _ = envs.reset(**reset_arguments(env_id, split, seed, index, first_location_of(agent)))
         state, episode_start, done = None, np.ones(width, dtype=bool), False
         while not done:
-            if probabilities:
-                action, state, chosen = agent.predict_probabilities(obs, state, episode_start, deterministic)
+            if predict_probabilities is not None:
+                action, state, chosen = predict_probabilities(obs, state, episode_start, deterministic)
             else:
                 action, state = agent.predict(obs, state, episode_start, deterministic)
             obs, reward, terminated, truncated, info = envs.step(action)

@@ -22,8 +22,9 @@ __all__ = [
 ]
 
 CORES = ("rnn", "lstm")
-# A core state: the RNN's hidden vector, or the LSTM's (hidden, cell) pair; None before the first glimpse.
-CoreState = torch.Tensor | tuple[torch.Tensor, torch.Tensor] | None
+# The core's state after a glimpse: the RNN's hidden vector, or the LSTM's (hidden, cell) pair.
+NextCoreState = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
+CoreState = NextCoreState | None  # None before the first glimpse
 
 
 class GlimpseNetwork(nn.Module):
@@ -74,7 +75,7 @@ class CoreNetwork(nn.Module):
         else:
             self.cell = nn.LSTMCell(in_features, hidden_size)
 
-    def forward(self, features: torch.Tensor, state: CoreState) -> tuple[torch.Tensor, CoreState]:
+    def forward(self, features: torch.Tensor, state: CoreState) -> tuple[torch.Tensor, NextCoreState]:
         """``features``: ``(n, in_features)``; ``state``: the previous state or None (zeros).
 
         Returns ``(h_t, state_t)``, ``h_t`` of shape ``(n, hidden_size)``.
@@ -83,7 +84,7 @@ class CoreNetwork(nn.Module):
             hidden, cell = self.cell(features, state)
             return hidden, (hidden, cell)
         pre = self.input_fc(features)
-        if state is not None:  # h_0 = 0: the first step skips the recurrent product
+        if isinstance(state, torch.Tensor):  # h_0 = 0 (None): the first step skips the recurrent product
             pre = torch.addmm(pre, state, self.hidden_fc.weight.t())
         hidden = torch.relu(pre)
         return hidden, hidden
@@ -179,7 +180,7 @@ class RecurrentAttentionModel(nn.Module):
     """The five networks together.
 
     Args:
-        glimpse_shape: ``(k, g, g)``, the env's glimpse shape.
+        glimpse_shape: ``(k, g, g)``, the env's glimpse shape (``(k * C, g, g)`` for ``C`` channels).
         n_classes: number of classes.
         core: "rnn" (the paper's) or "lstm".
         glimpse_hidden, location_hidden: widths of ``h_g`` and ``h_l``.
@@ -193,8 +194,9 @@ class RecurrentAttentionModel(nn.Module):
 
     def __init__(
         self,
-        glimpse_shape: tuple[int, int, int],
+        glimpse_shape: tuple[int, ...],
         n_classes: int,
+        *,
         core: str = "rnn",
         glimpse_hidden: int = 128,
         location_hidden: int = 128,
@@ -215,7 +217,7 @@ class RecurrentAttentionModel(nn.Module):
 
     def step(
         self, glimpse: torch.Tensor, location: torch.Tensor, state: CoreState
-    ) -> tuple[torch.Tensor, CoreState]:
+    ) -> tuple[torch.Tensor, NextCoreState]:
         """Take in one glimpse: ``(n, k, g, g)`` and ``(n, 2)`` -> ``(h_t, state_t)``, ``h_t`` ``(n, hidden)``."""
         return self.core(self.glimpse(glimpse, location), state)
 

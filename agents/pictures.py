@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
@@ -33,13 +33,16 @@ def glimpse_path_frames(
     env = gym.make(env_id, render_mode="rgb_array", **split_arguments(env_id, split), **env_kwargs)
     reset = reset_arguments(env_id, split, seed, np.array([index]), first_location_of(agent))
     obs, _ = env.reset(seed=reset["seed"][0], options={k: v[0] for k, v in reset.get("options", {}).items()})
-    frames, state, start, terminated, info, reward = [env.render()], None, True, False, {}, 0.0
+    frames: list[np.ndarray] = [np.asarray(env.render())]  # rgb_array: one (H, W, 3) picture
+    state, start, terminated = None, True, False
+    info: dict[str, Any] = {}
+    reward: SupportsFloat = 0.0
     while not terminated:
         action, state = agent.predict(obs, state, np.array([start]), deterministic=True)
         obs, reward, terminated, _, info = env.step(action)
         start = False
         if not terminated:
-            frames.append(env.render())
+            frames.append(np.asarray(env.render()))
     env.close()
     if "caught" in info:
         return frames, bool(info["caught"]), "caught" if info["caught"] else "missed"

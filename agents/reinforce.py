@@ -37,7 +37,8 @@ from agents.ema import WeightAverage
 from agents.evaluation import GAME_CHOICE, split_arguments, split_size
 from agents.networks import RecurrentAttentionModel
 from agents.precision import autocast, resolve_precision
-from ram_env.wrappers import choice_key
+from ram_env.classification import ClutterControl
+from ram_env.wrappers import action_choice
 
 __all__ = [
     "EpochFigures",
@@ -65,7 +66,7 @@ def epoch_seeds(seed: int, epoch: int, num_envs: int) -> tuple[list[int], int]:
     return [int(s) for s in state[:num_envs]], int(state[num_envs])
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Rollout:
     """One episode per env, as a rollout played them (``n`` envs, ``T`` glimpses, ``S`` sampled decisions:
     ``T - 1`` locations in a classification env, ``T`` moves (with ``T - 1`` locations) in a game).
@@ -89,6 +90,14 @@ class Rollout:
     label: torch.Tensor | None = None
     entropy: torch.Tensor | None = None
     start_log_prob: torch.Tensor | None = None
+
+
+def _clutter_control(envs: gym.vector.VectorEnv) -> ClutterControl:
+    """The ``n_clutter`` control of a classification env (``ram_env.classification.ClutterControl``)."""
+    control = envs.unwrapped
+    if not isinstance(control, ClutterControl):
+        raise TypeError(f"a clutter curriculum needs a ram_env classification env, got {type(control).__name__}")
+    return control
 
 
 def as_tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -304,7 +313,7 @@ def hybrid_loss(
         reinforce = reinforce - (rollout.start_log_prob * (rollout.reward - others)).mean()
     loss = reinforce if baseline == "leave_one_out" else reinforce + baseline_mse
     losses = {"loss": loss, "reinforce": reinforce, "baseline_mse": baseline_mse}
-    if rollout.logits is not None:
+    if rollout.logits is not None and rollout.label is not None:  # a classification's rollout has both
         losses["cross_entropy"] = F.cross_entropy(rollout.logits, rollout.label)
         losses["loss"] = losses["loss"] + losses["cross_entropy"]
     if rollout.entropy is not None:
@@ -428,6 +437,7 @@ class ReinforceRAM:
         self,
         env_id: str = "GlimpseMNIST-v0",
         config: ReinforceConfig | None = None,
+        *,
         device: str | torch.device = "cpu",
         env_kwargs: dict[str, Any] | None = None,
     ) -> None:
@@ -438,12 +448,16 @@ class ReinforceRAM:
         if self.config.num_threads:
             torch.set_num_threads(self.config.num_threads)
         probe = gym.make(env_id, **self.env_kwargs)
-        self.glimpse_shape = tuple(probe.observation_space["glimpse"].shape)
-        self.action_key = choice_key(probe.action_space)
+        space = probe.observation_space
+        glimpse = space.spaces.get("glimpse") if isinstance(space, gym.spaces.Dict) else None
+        if glimpse is None or glimpse.shape is None:
+            raise ValueError(f"{env_id} is not a glimpse env: its observation space is {space}")
+        self.glimpse_shape = tuple(glimpse.shape)
+        task: Any = probe.get_wrapper_attr("task")  # the env's settings (a GlimpseTask or CatchTask)
+        self.action_key, self.n_actions = action_choice(probe.action_space)
         self.game = self.action_key == GAME_CHOICE
-        self.n_actions = int(probe.action_space[self.action_key].n)
-        self.n_glimpses = probe.unwrapped.task.n_glimpses
-        self.full_clutter = getattr(probe.unwrapped.task, "n_clutter", 0)
+        self.n_glimpses = task.n_glimpses
+        self.full_clutter = getattr(task, "n_clutter", 0)
         probe.close()
         self.data_fingerprint = data_fingerprint(env_id, self.env_kwargs)
         if self.n_glimpses < 2:
@@ -453,16 +467,16 @@ class ReinforceRAM:
         torch.manual_seed(self.config.seed)
         cfg = self.config
         self.model = RecurrentAttentionModel(
-            self.glimpse_shape,  # type: ignore[arg-type]
+            self.glimpse_shape,
             self.n_actions,
-            cfg.core,
-            cfg.glimpse_hidden,
-            cfg.location_hidden,
-            cfg.hidden_size,
-            cfg.location_std,
-            cfg.learn_location_std,
-            cfg.full_gradient,
-            cfg.learned_start,
+            core=cfg.core,
+            glimpse_hidden=cfg.glimpse_hidden,
+            location_hidden=cfg.location_hidden,
+            hidden_size=cfg.hidden_size,
+            location_std=cfg.location_std,
+            learn_location_std=cfg.learn_location_std,
+            full_gradient=cfg.full_gradient,
+            learned_start=cfg.learned_start,
         ).to(self.device)
         self.ema = WeightAverage(self.model, cfg.ema_decay) if cfg.ema_decay > 0 else None
         if cfg.optimizer == "sgd":
@@ -697,9 +711,9 @@ class ReinforceRAM:
         while self.num_timesteps < end:
             env_seeds, noise_seed = epoch_seeds(cfg.seed, self.epoch, n_envs)
             self._set_schedules(self.epoch / cfg.epochs, envs)
-            obs, _ = envs.reset(seed=env_seeds[shard])
+            obs, _ = envs.reset(seed=env_seeds[shard])  # type: ignore[arg-type]  # one seed per env (as SyncVectorEnv)
             generator.manual_seed(noise_seed)
-            if self._move_generator is not None:
+            if self._move_generator is not None and self.distributed is not None:  # set together
                 self._move_generator.manual_seed(epoch_seeds(noise_seed, self.distributed.rank, 0)[1])
             figures = EpochFigures(cfg.batch_size, n_envs, self.n_glimpses)
             for update in range(updates_per_epoch):
@@ -725,7 +739,7 @@ class ReinforceRAM:
         """The learning rate, (unless learned) the location std and the training canvases' clutter (for the
         episodes reset from now on) at ``progress`` (fraction of training)."""
         if self.config.clutter_curriculum:
-            envs.unwrapped.n_clutter = self.clutter(progress)
+            _clutter_control(envs).n_clutter = self.clutter(progress)
         for group in self.optimizer.param_groups:
             group["lr"] = self.learning_rate(progress)
         if not self.config.learn_location_std:
@@ -742,7 +756,7 @@ class ReinforceRAM:
         scalars["learning_rate"] = self.optimizer.param_groups[0]["lr"]
         scalars["location_std"] = self.model.location.std
         if self.config.clutter_curriculum:
-            scalars["n_clutter"] = envs.unwrapped.n_clutter
+            scalars["n_clutter"] = _clutter_control(envs).n_clutter
         scalars.update(figures.speeds(figures.seconds()))
         callback.on_log(self, scalars)
         bar.set_postfix(epoch=self.epoch + 1, loss=f"{scalars['loss']:.3f}",
@@ -857,7 +871,8 @@ class ReinforceRAM:
     @classmethod
     def from_payload(cls, payload: dict[str, Any], device: str | torch.device = "cpu") -> ReinforceRAM:
         """Rebuild an agent from a payload read by ``agents.checkpoints.read_checkpoint``."""
-        agent = cls(payload["env_id"], ReinforceConfig(**payload["config"]), device, payload["env_kwargs"])
+        config = ReinforceConfig(**payload["config"])
+        agent = cls(payload["env_id"], config, device=device, env_kwargs=payload["env_kwargs"])
         agent.model.load_state_dict(payload["model"])
         training = payload.get("training")
         if agent.ema is not None:  # a training checkpoint's average, or an agent file's acting weights

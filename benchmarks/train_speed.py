@@ -138,7 +138,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     config = agents.ReinforceConfig(**{**default_hyperparams(args.env, "reinforce"), **overrides(args.set)})
-    agent = agents.ReinforceRAM(args.env, config, args.device)
+    agent = agents.ReinforceRAM(args.env, config, device=args.device)
     b, m, t = config.batch_size, config.rollouts_per_image, agent.n_glimpses
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, device {args.device}, env {args.env}")
     print(f"config: core={config.core}, batch_size={b} images x {m} rollouts, {t} glimpses, "

@@ -75,7 +75,7 @@ def train(source: Any, epochs: int = 60) -> Any:
 
     config = agents.ReinforceConfig(epochs=epochs, batch_size=64, learning_rate=3e-3, glimpse_hidden=64,
                                     location_hidden=32, hidden_size=128, location_std=0.15, num_threads=1)
-    agent = agents.ReinforceRAM(ram_env.IMAGES_ID, config, "cpu", {"source": source, **ENV_KWARGS})
+    agent = agents.ReinforceRAM(ram_env.IMAGES_ID, config, device="cpu", env_kwargs={"source": source, **ENV_KWARGS})
     agent.learn()
     return agent
 

@@ -24,7 +24,7 @@ __all__ = ["MOVES", "CatchEnv", "CatchEpisodes", "CatchTask", "CatchVectorEnv"]
 MOVES = ("left", "stay", "right")  # action["move"] 0, 1, 2: the paddle's step, -1, 0, +1 pixel
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CatchTask:
     """The settings of Catch (the keyword arguments of GlimpseCatch-v0).
 
@@ -76,7 +76,14 @@ class CatchEpisodes(Episodes):
     """
 
     def __init__(self, task: CatchTask, num_envs: int, group_size: int = 1) -> None:
-        super().__init__(num_envs, task.screen_size, task.glimpse_size, task.n_scales, task.n_steps, group_size)
+        super().__init__(
+            num_envs,
+            size=task.screen_size,
+            glimpse_size=task.glimpse_size,
+            n_scales=task.n_scales,
+            max_steps=task.n_steps,
+            group_size=group_size,
+        )
         self.task = task
         self.action_space = spaces.Dict(
             {"location": spaces.Box(-1.0, 1.0, (2,), dtype=np.float32), "move": spaces.Discrete(len(MOVES))}
@@ -111,7 +118,7 @@ class CatchEpisodes(Episodes):
         """``(location, move)``: see ``validate_action``; ``move`` 0 left, 1 stay, 2 right."""
         return validate_action(action, batch, "move", len(MOVES))
 
-    def step(self, parts: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def step(self, parts: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Move the paddles, then the balls; judge the games whose ball reached the bottom row."""
         location, move = parts
         task = self.task
@@ -140,7 +147,7 @@ class CatchEpisodes(Episodes):
         """No per-step info."""
         return {}
 
-    def final_info(self, parts: tuple[np.ndarray, np.ndarray], reward: np.ndarray) -> dict[str, np.ndarray]:
+    def final_info(self, parts: tuple[np.ndarray, ...], reward: np.ndarray) -> dict[str, np.ndarray]:
         """``caught``: whether the paddle caught the ball."""
         return {"caught": reward == 1.0}
 
@@ -154,7 +161,7 @@ class CatchEpisodes(Episodes):
         self.retina.load()
 
 
-class CatchEnv(BatchedEnv):
+class CatchEnv(BatchedEnv[CatchEpisodes]):
     """Catch (Mnih et al., 2014, section 4.2) seen only through glimpses, as a Gymnasium environment.
 
     ## Description
@@ -212,6 +219,7 @@ class CatchEnv(BatchedEnv):
 
     def __init__(
         self,
+        *,
         screen_size: int = 24,
         paddle_width: int = 2,
         glimpse_size: int = 6,
@@ -219,11 +227,17 @@ class CatchEnv(BatchedEnv):
         start: str = "random",
         render_mode: str | None = None,
     ) -> None:
-        self.task = CatchTask(screen_size, paddle_width, glimpse_size, n_scales, start)
+        self.task = CatchTask(
+            screen_size=screen_size,
+            paddle_width=paddle_width,
+            glimpse_size=glimpse_size,
+            n_scales=n_scales,
+            start=start,
+        )
         super().__init__(CatchEpisodes(self.task, 1), render_mode)
 
 
-class CatchVectorEnv(BatchedVectorEnv):
+class CatchVectorEnv(BatchedVectorEnv[CatchEpisodes]):
     """A natively batched ``CatchEnv`` (``gym.make_vec("GlimpseCatch-v0", num_envs=N)``).
 
     Same-step autoreset; the ended games are in ``info["final_obs"]`` and ``info["final_info"]``
@@ -252,6 +266,7 @@ class CatchVectorEnv(BatchedVectorEnv):
     def __init__(
         self,
         num_envs: int,
+        *,
         screen_size: int = 24,
         paddle_width: int = 2,
         glimpse_size: int = 6,
@@ -260,5 +275,11 @@ class CatchVectorEnv(BatchedVectorEnv):
         render_mode: str | None = None,
         group_size: int = 1,
     ) -> None:
-        self.task = CatchTask(screen_size, paddle_width, glimpse_size, n_scales, start)
+        self.task = CatchTask(
+            screen_size=screen_size,
+            paddle_width=paddle_width,
+            glimpse_size=glimpse_size,
+            n_scales=n_scales,
+            start=start,
+        )
         super().__init__(CatchEpisodes(self.task, num_envs, group_size), render_mode)

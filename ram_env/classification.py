@@ -30,7 +30,7 @@ _SPLIT_KEYS = {"valid": np.uint64(0x76616C6964), "test": np.uint64(0x74657374)}
 _LAYOUT_TAG = 0x6C61796F7574
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GlimpseTask:
     """The settings of a glimpse-classification task (the keyword arguments every env id accepts).
 
@@ -99,7 +99,13 @@ class GlimpseEpisodes(Episodes):
     def __init__(self, task: GlimpseTask, num_envs: int, group_size: int = 1, data: ImageSet | None = None) -> None:
         data = mnist_image_set(load_dataset(task.data_dir)) if data is None else data
         super().__init__(
-            num_envs, task.canvas_size, task.glimpse_size, task.n_scales, task.n_glimpses, group_size, data.channels
+            num_envs,
+            size=task.canvas_size,
+            glimpse_size=task.glimpse_size,
+            n_scales=task.n_scales,
+            max_steps=task.n_glimpses,
+            group_size=group_size,
+            channels=data.channels,
         )
         self.task = task
         self._data = data
@@ -155,10 +161,12 @@ class GlimpseEpisodes(Episodes):
                              "canvases are fixed, so that every agent is scored on the same ones")
         self._n_clutter = int(value)
 
-    def check_options(self, options: dict[str, Any], n: int) -> dict[str, np.ndarray]:
+    def check_options(self, options: dict[str, Any], n: int, known: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
         """``image_index``: an int, or ``n`` of them, each in ``[0, n_images)``, the same within a group;
-        and ``location`` (see ``Episodes.check_options``)."""
-        checked = super().check_options({k: v for k, v in options.items() if k != "image_index"}, n, ("image_index",))
+        and ``location`` (see ``Episodes.check_options``). A subclass's own options (named in ``known``)
+        are passed on to it as they are."""
+        others = {k: v for k, v in options.items() if k != "image_index"}
+        checked = super().check_options(others, n, ("image_index", *known))
         if "image_index" not in options:
             return checked
         image_index = options["image_index"]
@@ -227,7 +235,7 @@ class GlimpseEpisodes(Episodes):
         """``(location, label)``, see ``validate_action``."""
         return validate_action(action, batch, "label", self.n_classes)
 
-    def step(self, parts: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def step(self, parts: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Move every episode's retina to ``location`` and judge ``label`` where the episode ends.
 
         Args:
@@ -248,7 +256,7 @@ class GlimpseEpisodes(Episodes):
         """``image_index`` of every episode."""
         return {"image_index": self.image_index.copy()}
 
-    def final_info(self, parts: tuple[np.ndarray, np.ndarray], reward: np.ndarray) -> dict[str, np.ndarray]:
+    def final_info(self, parts: tuple[np.ndarray, ...], reward: np.ndarray) -> dict[str, np.ndarray]:
         """``label`` (the true class), ``prediction`` and ``is_correct``."""
         return {"label": self.label.copy(), "prediction": parts[1].copy(), "is_correct": reward == 1.0}
 
@@ -276,7 +284,7 @@ class ClutterControl:
         self._episodes.n_clutter = value
 
 
-class GlimpseEnv(ClutterControl, BatchedEnv):
+class GlimpseEnv(ClutterControl, BatchedEnv[GlimpseEpisodes]):
     """The Recurrent Attention Model's task (Mnih et al., 2014) as a Gymnasium environment.
 
     ## Description
@@ -341,6 +349,7 @@ class GlimpseEnv(ClutterControl, BatchedEnv):
 
     def __init__(
         self,
+        *,
         canvas_size: int = 28,
         n_clutter: int = 0,
         clutter_size: int = 8,
@@ -353,12 +362,20 @@ class GlimpseEnv(ClutterControl, BatchedEnv):
         render_mode: str | None = None,
     ) -> None:
         self.task = GlimpseTask(
-            canvas_size, n_clutter, clutter_size, n_glimpses, glimpse_size, n_scales, split, start, data_dir
+            canvas_size=canvas_size,
+            n_clutter=n_clutter,
+            clutter_size=clutter_size,
+            n_glimpses=n_glimpses,
+            glimpse_size=glimpse_size,
+            n_scales=n_scales,
+            split=split,
+            start=start,
+            data_dir=data_dir,
         )
         super().__init__(GlimpseEpisodes(self.task, 1), render_mode)
 
 
-class GlimpseVectorEnv(ClutterControl, BatchedVectorEnv):
+class GlimpseVectorEnv(ClutterControl, BatchedVectorEnv[GlimpseEpisodes]):
     """A natively batched ``GlimpseEnv``: same task, spaces batched, no Python loop over the envs.
 
     ``gym.make_vec(id, num_envs=N)`` builds one. Sub-env ``i`` after ``reset(seed=s)`` plays exactly the
@@ -394,6 +411,7 @@ class GlimpseVectorEnv(ClutterControl, BatchedVectorEnv):
     def __init__(
         self,
         num_envs: int,
+        *,
         canvas_size: int = 28,
         n_clutter: int = 0,
         clutter_size: int = 8,
@@ -407,6 +425,14 @@ class GlimpseVectorEnv(ClutterControl, BatchedVectorEnv):
         group_size: int = 1,
     ) -> None:
         self.task = GlimpseTask(
-            canvas_size, n_clutter, clutter_size, n_glimpses, glimpse_size, n_scales, split, start, data_dir
+            canvas_size=canvas_size,
+            n_clutter=n_clutter,
+            clutter_size=clutter_size,
+            n_glimpses=n_glimpses,
+            glimpse_size=glimpse_size,
+            n_scales=n_scales,
+            split=split,
+            start=start,
+            data_dir=data_dir,
         )
         super().__init__(GlimpseEpisodes(self.task, num_envs, group_size), render_mode)

@@ -11,7 +11,7 @@ with ``seed=s + i``. The tasks and their env classes: ``ram_env.classification``
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import gymnasium as gym
 import numpy as np
@@ -25,6 +25,8 @@ from ram_env.retina import Retina, locations_to_pixels
 from ram_env.validation import check_int, check_options, check_render_mode, check_seed
 
 __all__ = ["BatchedEnv", "BatchedVectorEnv", "Episodes"]
+
+EpisodesT = TypeVar("EpisodesT", bound="Episodes")  # the task an env class runs
 
 
 class Episodes(ABC):
@@ -61,6 +63,7 @@ class Episodes(ABC):
     def __init__(
         self,
         num_envs: int,
+        *,
         size: int,
         glimpse_size: int,
         n_scales: int,
@@ -80,7 +83,7 @@ class Episodes(ABC):
                 "location": spaces.Box(-1.0, 1.0, (2,), dtype=np.float32),
             }
         )
-        self.retina = Retina(num_envs * channels, size, size, glimpse_size, n_scales)
+        self.retina = Retina(num_envs * channels, size, size, size=glimpse_size, n_scales=n_scales)
         self.steps = np.zeros(num_envs, dtype=np.int64)
         self.path = np.zeros((num_envs, max_steps + 1, 2), dtype=np.float32)
         self._keys = np.zeros(num_envs, dtype=np.uint64)
@@ -89,9 +92,9 @@ class Episodes(ABC):
 
     def seed(self, seeds: np.ndarray, ids: np.ndarray | None = None) -> None:
         """Start the random streams of the episodes ``ids`` (default all) from integer ``seeds``."""
-        ids = slice(None) if ids is None else ids
-        self._keys[ids] = counter_rng.mix64(np.asarray(seeds).astype(np.uint64))
-        self._episodes[ids] = 0
+        rows = slice(None) if ids is None else ids
+        self._keys[rows] = counter_rng.mix64(np.asarray(seeds).astype(np.uint64))
+        self._episodes[rows] = 0
 
     def next_streams(self, ids: np.ndarray | None) -> np.ndarray:
         """The stream keys of the next episodes of ``ids`` (default all), counting them as started."""
@@ -205,13 +208,13 @@ class Episodes(ABC):
         return draw_glimpses(canvas.transpose(1, 2, 0), path, self.retina.size, self.retina.n_scales)
 
 
-class BatchedEnv(gym.Env):
+class BatchedEnv(gym.Env, Generic[EpisodesT]):
     """A ``gymnasium.Env`` playing one episode of an ``Episodes`` task at a time."""
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": 4}
     choice_key: ClassVar[str]  # the name of the action's discrete part: "label" (a classification) or "move"
 
-    def __init__(self, episodes: Episodes, render_mode: str | None = None) -> None:
+    def __init__(self, episodes: EpisodesT, render_mode: str | None = None) -> None:
         check_render_mode(render_mode, self.metadata["render_modes"])
         self._episodes = episodes
         self.observation_space = episodes.observation_space
@@ -310,7 +313,7 @@ class BatchedEnv(gym.Env):
             self._window = None
 
 
-class BatchedVectorEnv(VectorEnv):
+class BatchedVectorEnv(VectorEnv, Generic[EpisodesT]):
     """A natively batched ``VectorEnv`` over an ``Episodes`` task: one array operation per step for all envs.
 
     Autoreset is same-step (``metadata["autoreset_mode"]``, as stable-baselines3's VecEnv): the step that
@@ -328,7 +331,7 @@ class BatchedVectorEnv(VectorEnv):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 4, "autoreset_mode": AutoresetMode.SAME_STEP}
     choice_key: ClassVar[str]  # the name of the action's discrete part: "label" (a classification) or "move"
 
-    def __init__(self, episodes: Episodes, render_mode: str | None = None) -> None:
+    def __init__(self, episodes: EpisodesT, render_mode: str | None = None) -> None:
         check_render_mode(render_mode, self.metadata["render_modes"])
         self._episodes = episodes
         self.num_envs = n = episodes.num_envs
@@ -396,7 +399,7 @@ class BatchedVectorEnv(VectorEnv):
         else:  # copies: the arrays returned by the last step stay as they were
             self._glimpse, self._location = self._glimpse.copy(), self._location.copy()
             self._glimpse[ids], self._location[ids] = glimpse, location
-        reset = self._all if ids is None else mask
+        reset = self._all if ids is None or mask is None else mask  # ids come from mask
         info = {}
         for key, value in episodes.info().items():
             info[key], info[f"_{key}"] = np.where(reset, value, 0).astype(value.dtype), reset.copy()

@@ -50,7 +50,7 @@ class Split:
         return len(self.labels)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Dataset:
     """An MNIST-format dataset split three ways.
 

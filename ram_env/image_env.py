@@ -53,10 +53,19 @@ def _task(
     start: str,
 ) -> GlimpseTask:
     canvas = max(data.image_shape) if canvas_size is None else canvas_size
-    return GlimpseTask(canvas, n_clutter, clutter_size, n_glimpses, glimpse_size, n_scales, split, start)
+    return GlimpseTask(
+        canvas_size=canvas,
+        n_clutter=n_clutter,
+        clutter_size=clutter_size,
+        n_glimpses=n_glimpses,
+        glimpse_size=glimpse_size,
+        n_scales=n_scales,
+        split=split,
+        start=start,
+    )
 
 
-class ImageGlimpseEnv(ClutterControl, BatchedEnv):
+class ImageGlimpseEnv(ClutterControl, BatchedEnv[GlimpseEpisodes]):
     """``GlimpseEnv``'s task over your own images (``GlimpseImages-v0``).
 
     Observation ``Dict(glimpse=Box(0, 1, (k * C, g, g)), location=Box(-1, 1, (2,)))``: the retina reads
@@ -87,6 +96,7 @@ class ImageGlimpseEnv(ClutterControl, BatchedEnv):
     def __init__(
         self,
         source: Source,
+        *,
         image_size: int | None = None,
         fit: str = "none",
         canvas_size: int | None = None,
@@ -110,7 +120,7 @@ class ImageGlimpseEnv(ClutterControl, BatchedEnv):
         super().__init__(GlimpseEpisodes(self.task, 1, data=self.data), render_mode)
 
 
-class ImageGlimpseVectorEnv(ClutterControl, BatchedVectorEnv):
+class ImageGlimpseVectorEnv(ClutterControl, BatchedVectorEnv[GlimpseEpisodes]):
     """A natively batched ``ImageGlimpseEnv`` (``gym.make_vec("GlimpseImages-v0", num_envs=N, source=...)``).
 
     Sub-env ``i`` after ``reset(seed=s)`` plays exactly the episodes of an ``ImageGlimpseEnv`` reset with
@@ -124,6 +134,7 @@ class ImageGlimpseVectorEnv(ClutterControl, BatchedVectorEnv):
         self,
         num_envs: int,
         source: Source,
+        *,
         image_size: int | None = None,
         fit: str = "none",
         canvas_size: int | None = None,

@@ -42,7 +42,7 @@ __all__ = ["ARRAY_NAMES", "ImageSet", "files_hash", "image_set_from_arrays", "lo
 ARRAY_NAMES = ("images", "labels", *(f"{split}_{kind}" for split in SPLITS for kind in ("images", "labels")))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ImageSet:
     """An image dataset split three ways.
 
@@ -80,8 +80,9 @@ class ImageSet:
         """Raise ``ImageDataError`` if the files under memory-mapped images changed since they were read: reading
         a rewritten file would show other images, and a shortened one would crash the process (SIGBUS). The
         envs call it before they read images (every reset); a stat of each file, no reading."""
-        if self.mapped and files_hash(Path(self.origin[0])) != self.files:
-            raise ImageDataError(f"{self.origin[0]} changed on disk while an env was reading it (memory-mapped): make "
+        origin = self.origin
+        if self.mapped and origin is not None and files_hash(Path(origin[0])) != self.files:
+            raise ImageDataError(f"{origin[0]} changed on disk while an env was reading it (memory-mapped): make "
                                  "the env again to read the new files, and replace a source by writing a new file and "
                                  "renaming it over the old one")
 
@@ -129,9 +130,18 @@ def files_hash(path: Path) -> str:
 
 def mnist_image_set(data: Dataset) -> ImageSet:
     """An MNIST-format ``Dataset`` as an ``ImageSet`` of one channel (views of its arrays, no copy)."""
-    splits = {name: ImageSplit(data.split(name).images[..., None], data.split(name).labels) for name in SPLITS}
+    splits = {
+        name: ImageSplit(base=data.split(name).images[..., None], labels=data.split(name).labels) for name in SPLITS
+    }
     names = tuple(str(i) for i in range(data.n_classes))
-    return ImageSet(**splits, n_classes=data.n_classes, class_names=names, source=str(data.source))
+    return ImageSet(
+        train=splits["train"],
+        valid=splits["valid"],
+        test=splits["test"],
+        n_classes=data.n_classes,
+        class_names=names,
+        source=str(data.source),
+    )
 
 
 def _given_splits(arrays: Mapping[str, Any], where: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -205,11 +215,14 @@ def image_set_from_arrays(
     missing = {name: fraction for name, fraction in (("valid", valid_fraction), ("test", test_fraction))
                if name not in given}  # fmt: skip
     carved = carved_rows(len(pool_labels), missing, split_seed, where) if missing else {"train": None}
-    splits = {name: ImageSplit(images, labels, None, image_size, fit) for name, (images, labels) in given.items()}
+    splits = {
+        name: ImageSplit(base=images, labels=labels, size=image_size, fit=fit)
+        for name, (images, labels) in given.items()
+    }
     for name, rows in carved.items():
         labels = pool_labels if rows is None else pool_labels[rows]
         labels.flags.writeable = False
-        splits[name] = ImageSplit(pool_images, labels, rows, image_size, fit)
+        splits[name] = ImageSplit(base=pool_images, labels=labels, rows=rows, size=image_size, fit=fit)
     labels = {name: splits[name].labels for name in SPLITS}
     largest = max(int(values.max()) for values in labels.values() if len(values))
     n_images = sum(len(values) for values in labels.values())
@@ -219,13 +232,19 @@ def image_set_from_arrays(
             "an image, so the labels must run from 0 without gaps"
         )
     n_classes = len(class_names) if class_names else largest + 1
-    if largest >= n_classes:
-        raise ImageDataError(
-            f"{where}: label {largest} is out of range for the {n_classes} classes {list(class_names)}"
-        )
     names = class_names or tuple(str(i) for i in range(n_classes))
+    if largest >= n_classes:
+        raise ImageDataError(f"{where}: label {largest} is out of range for the {n_classes} classes {list(names)}")
     check_no_empty_class(labels, n_classes, where)
-    return ImageSet(splits["train"], splits["valid"], splits["test"], n_classes, names, where, skipped)
+    return ImageSet(
+        train=splits["train"],
+        valid=splits["valid"],
+        test=splits["test"],
+        n_classes=n_classes,
+        class_names=names,
+        source=where,
+        skipped=skipped,
+    )
 
 
 @functools.lru_cache(maxsize=8)

@@ -17,7 +17,7 @@ from ram_env.image_fit import fit_image
 __all__ = ["ImageSplit"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ImageSplit:
     """The images and labels of one split.
 
@@ -47,11 +47,14 @@ class ImageSplit:
     @property
     def image_shape(self) -> tuple[int, int]:
         """``(h, w)`` pixels of a gathered image."""
-        return (self.size, self.size) if self._fits else (int(self.base.shape[1]), int(self.base.shape[2]))
+        size = self._fit_size
+        return (size, size) if size is not None else (int(self.base.shape[1]), int(self.base.shape[2]))
 
     @property
-    def _fits(self) -> bool:
-        return self.size is not None and tuple(self.base.shape[1:3]) != (self.size, self.size)
+    def _fit_size(self) -> int | None:
+        """The side gathered images are fitted to; None when they are read as stored."""
+        size = self.size
+        return size if size is not None and tuple(self.base.shape[1:3]) != (size, size) else None
 
     def _base_rows(self, index: np.ndarray) -> np.ndarray:
         return index if self.rows is None else self.rows[index]
@@ -60,13 +63,14 @@ class ImageSplit:
         """Images ``index`` (``(m,)`` int64 into the split), fitted: ``(m, C, h, w)`` uint8 (a fresh array
         of those rows only; the channel axis first, as the canvases hold them)."""
         images = self.base[self._base_rows(index)]
-        if self._fits:
-            images = np.stack([fit_image(image, self.size, self.fit) for image in images])
+        size = self._fit_size
+        if size is not None:
+            images = np.stack([fit_image(image, size, self.fit) for image in images])
         return images.transpose(0, 3, 1, 2)
 
     def crops(self, index: np.ndarray, y: np.ndarray, x: np.ndarray, size: int) -> np.ndarray:
         """Of image ``index[j]``, the ``size``-pixel square with top-left pixel ``(y[j], x[j])``: ``(m, C,
         size, size)`` uint8 (the distractor crops of cluttered canvases: ``ram_env.canvas.ClutterPool``)."""
-        if not self._fits:
+        if self._fit_size is None:
             return sliding_window_view(self.base, (size, size), axis=(1, 2))[self._base_rows(index), y, x]
         return sliding_window_view(self.gather(index), (size, size), axis=(2, 3))[np.arange(len(index)), :, y, x]

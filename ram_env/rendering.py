@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import cv2
 import numpy as np
+
+if TYPE_CHECKING:  # matplotlib is optional (ram-env[render]) and imported when a window opens
+    from matplotlib.figure import Figure
+    from matplotlib.image import AxesImage
 
 __all__ = ["SCALE_COLOURS", "HumanWindow", "canvas_rgb", "draw_glimpses"]
 
@@ -66,12 +72,13 @@ class HumanWindow:
                 'render_mode="human" needs matplotlib: pip install "ram-env[render]" (or use render_mode="rgb_array")'
             ) from exc
         self._plt, self._fps, self._title = plt, fps, title
-        self._figure = self._artist = None
+        self._figure: Figure | None = None
+        self._artist: AxesImage | None = None
 
     def show(self, frame: np.ndarray) -> None:
         """Show ``frame`` (``(H, W, 3)`` uint8) and let the window draw."""
         plt = self._plt
-        if self._figure is None or not plt.fignum_exists(self._figure.number):
+        if self._figure is None or self._artist is None or not plt.fignum_exists(self._figure.number):
             self._figure = plt.figure(self._title)
             axes = self._figure.add_subplot()
             axes.set_axis_off()

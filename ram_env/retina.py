@@ -79,7 +79,7 @@ class Retina:
         pad: ``retina_pad(size)``.
     """
 
-    def __init__(self, n: int, height: int, width: int, size: int, n_scales: int) -> None:
+    def __init__(self, n: int, height: int, width: int, *, size: int, n_scales: int) -> None:
         if n_scales > max_scales(height, width, size):
             raise ValueError(
                 f"n_scales {n_scales} is more than a {height}x{width} canvas can use with glimpse_size {size}: "
@@ -112,6 +112,8 @@ class Retina:
             if self._table is not None:
                 _stacked_integral(self.canvases, self._table)
             return
+        if canvases is None:
+            raise ValueError("load(canvases, ids): the canvases of ids are needed")
         self.canvases[ids, p : p + self.height, p : p + self.width] = canvases
         if self._table is not None:
             m, hp, wp = len(ids), self.canvases.shape[1], self.canvases.shape[2]
@@ -174,7 +176,7 @@ def glimpse(canvases: np.ndarray, locations: np.ndarray, size: int, n_scales: in
     """
     canvases = np.asarray(canvases, dtype=np.uint8)
     n, h, w = canvases.shape
-    sensor = Retina(n, h, w, size, n_scales)
+    sensor = Retina(n, h, w, size=size, n_scales=n_scales)
     sensor.interior()[...] = canvases
     sensor.load()
     return sensor.read(locations_to_pixels(np.clip(locations, -1.0, 1.0), h, w))

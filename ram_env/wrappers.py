@@ -24,19 +24,27 @@ from gymnasium.vector.utils import batch_space
 
 from ram_env.validation import check_int
 
-__all__ = ["GridActions", "GridActionsVector", "choice_key", "grid_to_dict"]
+__all__ = ["GridActions", "GridActionsVector", "action_choice", "choice_key", "grid_to_dict"]
 
 
-def choice_key(action_space: gym.spaces.Dict) -> str:
+def action_choice(action_space: gym.spaces.Space) -> tuple[str, int]:
+    """The name and the number of choices of the discrete part of a glimpse env's Dict action (``("label",
+    n_classes)``, or ``("move", 3)`` for Catch).
+
+    Raises:
+        ValueError: not a ``Dict(location=Box, <choice>=Discrete)`` space.
+    """
+    if isinstance(action_space, gym.spaces.Dict):
+        keys = [key for key in action_space.spaces if key != "location"]
+        choice = action_space.spaces[keys[0]] if len(keys) == 1 else None
+        if "location" in action_space.spaces and isinstance(choice, gym.spaces.Discrete):
+            return keys[0], int(choice.n)
+    raise ValueError(f"expected a Dict(location=Box, <choice>=Discrete) action space, got {action_space}")
+
+
+def choice_key(action_space: gym.spaces.Space) -> str:
     """The name of the discrete part of a glimpse env's Dict action ("label", or "move" for Catch)."""
-    keys = [key for key in action_space.spaces if key != "location"]
-    if (
-        "location" not in action_space.spaces
-        or len(keys) != 1
-        or not isinstance(action_space[keys[0]], gym.spaces.Discrete)
-    ):
-        raise ValueError(f"expected a Dict(location=Box, <choice>=Discrete) action space, got {action_space}")
-    return keys[0]
+    return action_choice(action_space)[0]
 
 
 def grid_to_dict(
@@ -68,8 +76,8 @@ class GridActions(gym.ActionWrapper):
     def __init__(self, env: gym.Env, grid_size: int = 7) -> None:
         super().__init__(env)
         check_int("grid_size", grid_size, 2)
-        self.grid_size, self.key = grid_size, choice_key(env.action_space)
-        self.n_choices = int(env.action_space[self.key].n)
+        self.grid_size = grid_size
+        self.key, self.n_choices = action_choice(env.action_space)
         self.action_space = gym.spaces.MultiDiscrete([grid_size, grid_size, self.n_choices])
 
     def action(self, action: np.ndarray) -> dict[str, np.ndarray]:
@@ -83,8 +91,8 @@ class GridActionsVector(VectorActionWrapper):
     def __init__(self, env: VectorEnv, grid_size: int = 7) -> None:
         super().__init__(env)
         check_int("grid_size", grid_size, 2)
-        self.grid_size, self.key = grid_size, choice_key(env.single_action_space)
-        self.n_choices = int(env.single_action_space[self.key].n)
+        self.grid_size = grid_size
+        self.key, self.n_choices = action_choice(env.single_action_space)
         self.single_action_space = gym.spaces.MultiDiscrete([grid_size, grid_size, self.n_choices])
         self.action_space = batch_space(self.single_action_space, env.num_envs)
 

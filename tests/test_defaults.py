@@ -103,8 +103,8 @@ def test_every_sb3_table_builds_its_agent(env_id: str, algo: str) -> None:
     """Each file's SB3 table names real keyword arguments (policy_kwargs included) of the class."""
     args = train_agent.build_parser().parse_args(["--algo", algo, "--env", env_id])
     train_agent.resolve_sb3_settings(args)
-    agent = agents.SB3Agent(algo, env_id, args.num_envs, 0, "cpu", args.grid_size, args.location_init_std,
-                            hyperparams=args.sb3_kwargs)  # fmt: skip
+    agent = agents.SB3Agent(algo, env_id, num_envs=args.num_envs, seed=0, device="cpu", grid_size=args.grid_size,
+                            location_init_std=args.location_init_std, hyperparams=args.sb3_kwargs)  # fmt: skip
     assert agent.model.n_envs == args.num_envs
     for key, value in args.sb3_kwargs.items():
         if key != "policy_kwargs" and not str(value).startswith("lin_"):

@@ -196,8 +196,9 @@ def test_config_rejects_bad_levers(config: dict, match: str) -> None:
 
 
 def test_default_training_step_is_unchanged_by_the_levers() -> None:
-    """rollouts_per_image 1, learned baseline, no clipping: the same weights as the bare update."""
-    a, b = agent_of(), agent_of()
+    """rollouts_per_image 1, learned baseline, no clipping: the same weights as the bare update (float32, so
+    that both run the same arithmetic; the weight average acts, the trained weights are compared)."""
+    a, b = agent_of(precision="fp32"), agent_of(precision="fp32")
     envs_a, envs_b = (gym.make_vec(ENV, num_envs=8, **a.env_kwargs) for _ in range(2))
     obs, _ = envs_a.reset(seed=0)
     a.train_step(envs_a, obs, torch.Generator().manual_seed(0))
@@ -219,7 +220,7 @@ def test_learned_start_term_by_hand() -> None:
 
 
 def test_learned_start_is_trained_and_used_by_evaluate() -> None:
-    agent = agent_of(learned_start=True, learning_rate=1e-2)
+    agent = agent_of(learned_start=True, learning_rate=1e-2, ema_decay=0.0)  # acts with the trained start
     assert agent.first_location().tolist() == [0.0, 0.0]
     envs = gym.make_vec(ENV, num_envs=256, **agent.env_kwargs)
     obs, _ = envs.reset(seed=0)

@@ -77,7 +77,7 @@ def test_reload_of_some_canvases() -> None:
     rng = np.random.default_rng(1)
     side, g, k = 30, 6, 3
     first, second = (rng.integers(0, 256, (5, side, side), dtype=np.uint8) for _ in range(2))
-    retina = Retina(5, side, side, g, k)
+    retina = Retina(5, side, side, size=g, n_scales=k)
     retina.interior()[...] = first
     retina.load()
     ids = np.array([3, 0])
@@ -91,7 +91,7 @@ def test_reload_of_some_canvases() -> None:
 
 def test_int32_chunking_of_large_batches() -> None:
     # 100x100 canvases of 255: 2,200 of them overflow one int32 table; the retina splits the stack.
-    retina = Retina(2200, 100, 100, 12, 4)
+    retina = Retina(2200, 100, 100, size=12, n_scales=4)
     retina.interior()[...] = 255
     retina.load()
     patches = retina.read(np.full((2200, 2), 50.0))

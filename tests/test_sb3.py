@@ -209,7 +209,8 @@ def test_sb3_run_directory_and_resume(tmp_path, capsys) -> None:
     resumed = latest.model.env.reset()  # the episodes the resumed run starts with
     assert not np.array_equal(resumed["glimpse"], first_games["glimpse"])
     latest.reseed_for_resume()
-    latest.learn(600, callback=SB3RunDirectoryCallback(latest, tmp_path, 128, 20, history=latest.history, verbose=0))
+    latest.learn(600, callback=SB3RunDirectoryCallback(latest, tmp_path, eval_freq=128, eval_episodes=20,
+                                                           history=latest.history, verbose=0))
     again = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert again[:3] == records and [r["timesteps"] for r in again[3:]] == [512, 640]
     assert "validation at" not in capsys.readouterr().out

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
-from gymnasium.envs.registration import load_env_creator
 
 import ram_env
 from agents.cli.checks import FlagError
+from agents.evaluation import entry_point_of
 from ram_env.image_env import SOURCE_KEYS
 from ram_env.image_fit import FITS
 from ram_env.image_folder import BAD_FILE_POLICIES
@@ -46,7 +46,7 @@ def add_env_flags(parser: argparse.ArgumentParser, shown: bool = True) -> None:
 
 def _accepted(env_id: str) -> set[str]:
     """The keyword arguments ``env_id``'s env class takes."""
-    return set(inspect.signature(load_env_creator(gym.spec(env_id).entry_point)).parameters)
+    return set(inspect.signature(entry_point_of(env_id)).parameters)
 
 
 def env_flag_kwargs(args: argparse.Namespace) -> dict[str, Any]:

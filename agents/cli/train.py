@@ -5,6 +5,7 @@
     python train_agent.py --eval-only --checkpoint runs/ram/checkpoints/best.pt
     python train_agent.py --eval-only --pretrained GlimpseClutteredMNIST-v0           # a shipped agent
     python train_agent.py --algo ppo -n 2000000 --hyperparams learning_rate=1e-3       # stable-baselines3
+    python train_agent.py --algo ram_ppo --env GlimpseCatch-v0                         # the project's PPO
 
 The run directory gets ``config.json``, ``checkpoints/latest.pt`` and ``checkpoints/best.pt`` (lowest
 validation error), ``tensorboard/``, ``metrics.jsonl`` (one line per epoch), and at the end ``test.json``
@@ -14,6 +15,8 @@ defaults (``agents.ReinforceConfig``, ``agents/hyperparams/defaults.toml``); a f
 ``--algo ppo | recurrent_ppo | a2c`` trains stable-baselines3 / sb3-contrib unchanged (``agents.SB3Agent``:
 grid actions, the glimpse network as features extractor) from the reward alone, with SB3's progress bar
 and TensorBoard scalars, a validation every ``--eval-freq`` env steps, and the same run-directory files.
+``--algo ram_ppo`` trains the project's own recurrent PPO (``agents.RAMPPO``, from the reward alone; its flags:
+``--help-ram-ppo``, ``agents.RecurrentPPOConfig``) in the same run directory, validating every ``--eval-freq``.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any, NoReturn
@@ -45,6 +49,7 @@ from agents.config import ReinforceConfig
 from agents.defaults import SB3_RUN_SETTINGS, default_hyperparams, env_hyperparams, hyperparams_file, library_defaults
 from agents.distributed import Distributed, DistributedSetupError
 from agents.evaluation import is_game
+from agents.recurrent_ppo import RecurrentPPOConfig
 from agents.reinforce import TrainingDiverged
 from agents.run_dir import RunDirectory, RunDirectoryBusy
 
@@ -80,8 +85,13 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-HELP_GROUPS = {"reinforce": "the REINFORCE hyperparameters", "sb3": "the stable-baselines3 settings",
-               "env": "the task (canvas, retina, your own images)"}
+HELP_GROUPS = {"reinforce": "the REINFORCE hyperparameters", "ram_ppo": "the ram_ppo (recurrent PPO) hyperparameters",
+               "sb3": "the stable-baselines3 settings", "env": "the task (canvas, retina, your own images)"}
+# The algorithms trained by the project's own loop (agents.TrainingCallback, agents.RunDirectoryCallback), each
+# with its hyperparameters in one dataclass whose fields are flags; the others are stable-baselines3's.
+OWN_ALGOS = ("reinforce", "ram_ppo")
+# The SB3 run settings that ram_ppo's fields share (one flag, one meaning); SB3's others are not ram_ppo's.
+SHARED_SB3_FLAGS = ("num_envs", "eval_freq")
 ENV_CHOICES = (*ram_env.ENV_IDS, ram_env.IMAGES_ID, *ram_env.GAME_IDS)
 USAGE = """examples:
   %(prog)s  # train the paper's RAM on GlimpseMNIST-v0 (REINFORCE)
@@ -89,8 +99,9 @@ USAGE = """examples:
   %(prog)s --run-dir runs/reinforce_GlimpseMNIST-v0_0_1 --resume
   %(prog)s --eval-only --pretrained GlimpseClutteredMNIST-v0  # a shipped agent
   %(prog)s --algo recurrent_ppo  # stable-baselines3 / sb3-contrib
+  %(prog)s --algo ram_ppo --env GlimpseCatch-v0  # the project's own recurrent PPO, from the reward alone
 
-more flags: --help-reinforce, --help-sb3, --help-env. A run directory holds config.json, checkpoints/,
+more flags: --help-reinforce, --help-ram-ppo, --help-sb3, --help-env. A run directory holds config.json, checkpoints/,
 tensorboard/, metrics.jsonl, test.json and pictures/ (docs/design.md#command-line)."""
 
 
@@ -116,12 +127,14 @@ def build_parser(shown: str = "main") -> argparse.ArgumentParser:
         return text if shown == "main" else argparse.SUPPRESS
 
     for name in HELP_GROUPS:
-        parser.add_argument(f"--help-{name}", action=_GroupHelp, dest=f"help_{name}", default=argparse.SUPPRESS)
+        parser.add_argument(f"--help-{name.replace('_', '-')}", action=_GroupHelp, dest=f"help_{name}",
+                            default=argparse.SUPPRESS)
     parser.add_argument("--algo", default=DEFAULT_ALGO, choices=ALGOS, help=main_help("learning algorithm"))
     parser.add_argument("--env", default=DEFAULT_ENV, choices=ENV_CHOICES, metavar="ID",
                         help=main_help(f"env id: {', '.join(ENV_CHOICES)}"))
     parser.add_argument("-n", "--n-timesteps", type=int, default=None,
-                        help=main_help("stop after this many env steps (glimpses); default: all --epochs"))
+                        help=main_help("stop after this many env steps (glimpses); default: all --epochs "
+                                       "(ram_ppo: --total-timesteps)"))
     parser.add_argument("--seed", type=int, default=None, help=main_help("random seed (default 0)"))
     parser.add_argument("--device", default="cpu", help=main_help("torch device: cpu, cuda, cuda:1, ..."))
     parser.add_argument("--data-dir", default=None,
@@ -152,10 +165,11 @@ def build_parser(shown: str = "main") -> argparse.ArgumentParser:
     parser.add_argument("--no-progress-bar", action="store_true", help=main_help("hide the progress bar"))
     add_env_flags(parser, shown == "env")
     group = parser.add_argument_group("hyperparameters (reinforce)")
+    kinds: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "str": str, "bool": parse_bool}
     for field in fields(ReinforceConfig):
         if field.name == "seed":
             continue
-        kind = {"int": int, "float": float, "str": str, "bool": parse_bool}[str(field.type)]
+        kind = kinds[str(field.type)]
         text = f"{field.metadata['help']} (default: the env's file, else {field.default})"
         group.add_argument("--" + field.name.replace("_", "-"), type=kind, default=None,
                            help=text if shown == "reinforce" else argparse.SUPPRESS)
@@ -180,7 +194,30 @@ def build_parser(shown: str = "main") -> argparse.ArgumentParser:
                      help=sb3_help("validation images (default: all 5000)"))
     sb3.add_argument("--hyperparams", nargs="+", default=[], metavar="KEY=VALUE",
                      help=sb3_help("keyword arguments of the SB3 class, e.g. learning_rate=1e-3 n_steps=24"))
+    add_ram_ppo_flags(parser, shown == "ram_ppo", kinds)
     return parser
+
+
+def add_ram_ppo_flags(parser: argparse.ArgumentParser, shown: bool, kinds: dict[str, Callable[[str], Any]]) -> None:
+    """Add a flag for each ``RecurrentPPOConfig`` field (the seed aside) that no other group has; a field of the
+    same name as a REINFORCE field or an SB3 run setting (``--learning-rate``, ``--num-envs``) is that flag, of
+    the same type. With ``shown``, the group lists all the fields, each with its ram_ppo help."""
+    group = parser.add_argument_group("hyperparameters (ram_ppo)")
+    existing = {action.dest: action for action in parser._actions}
+    for field in fields(RecurrentPPOConfig):
+        if field.name == "seed":
+            continue
+        text = f"{field.metadata['help']} (default: the env's file, else {field.default})"
+        action = existing.get(field.name)
+        if action is None:
+            group.add_argument("--" + field.name.replace("_", "-"), type=kinds[str(field.type)], default=None,
+                               help=text if shown else argparse.SUPPRESS)
+        elif shown:  # listed here, with its ram_ppo meaning, rather than in its first group
+            for other in parser._action_groups:
+                if action in other._group_actions:
+                    other._group_actions.remove(action)
+            action.help = text
+            group._group_actions.append(action)
 
 
 def hyperparams_of(args: argparse.Namespace) -> dict[str, Any]:
@@ -232,6 +269,29 @@ def config_of(args: argparse.Namespace) -> ReinforceConfig:
         return ReinforceConfig(**{**file, **given})
     except ValueError as exc:
         raise UsageError(f"--{str(exc).replace('_', '-')}") from exc
+
+
+def ram_ppo_config_of(args: argparse.Namespace) -> RecurrentPPOConfig:
+    """ram_ppo's hyperparameters: the env's ``[ram_ppo]`` table over ``RecurrentPPOConfig``'s defaults, and the
+    flags given over both."""
+    given = {name: getattr(args, name) for name in RecurrentPPOConfig.field_names()
+             if name != "seed" and getattr(args, name, None) is not None}
+    file = file_defaults(args.env, "ram_ppo")
+    try:
+        RecurrentPPOConfig(**file)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"{hyperparams_file(args.env)}: [ram_ppo] {exc}") from exc
+    try:
+        return RecurrentPPOConfig(**{**file, **given})
+    except ValueError as exc:
+        raise UsageError(f"--{str(exc).replace('_', '-')}") from exc
+
+
+def ram_ppo_only_flags(args: argparse.Namespace) -> list[str]:
+    """The ram_ppo hyperparameter flags given that no other algorithm takes."""
+    others = {*ReinforceConfig.field_names(), *SHARED_SB3_FLAGS}
+    return [name for name in RecurrentPPOConfig.field_names()
+            if name not in others and getattr(args, name, None) is not None]
 
 
 def resolve_sb3_settings(args: argparse.Namespace) -> None:
@@ -351,12 +411,26 @@ def check_checkpoint_fits_run(agent: Any, saved: dict[str, Any], checkpoint: Pat
 def check_flags_fit_algo(args: argparse.Namespace) -> None:
     """Reject hyperparameter flags of the other family of algorithms."""
     defaults = build_parser().parse_args([])
-    if args.algo == "reinforce":
+    ppo_only = ram_ppo_only_flags(args)
+    if ppo_only and args.algo != "ram_ppo":
+        raise UsageError(f"--{ppo_only[0].replace('_', '-')} is a ram_ppo hyperparameter; --algo {args.algo} does "
+                         "not take it")
+    if args.algo == "ram_ppo":
+        ppo_names = set(RecurrentPPOConfig.field_names())
+        others = [f.name for f in fields(ReinforceConfig) if f.name not in ppo_names] + ["init_from"]
+        given = [name for name in others if getattr(args, name, None) is not None]
+        given += [name for name in ("grid_size", "location_init_std", "eval_episodes", "hyperparams")
+                  if getattr(args, name) != getattr(defaults, name)]
+        if given:
+            raise UsageError(f"--{given[0].replace('_', '-')} is not a ram_ppo flag; --algo ram_ppo takes the flags "
+                             "of --help-ram-ppo")
+    elif args.algo == "reinforce":
         given = [name for name in ("num_envs", "grid_size", "location_init_std", "eval_freq", "eval_episodes",
                                    "hyperparams")
                  if getattr(args, name) != getattr(defaults, name)]
         if given:
-            raise UsageError(f"--{given[0].replace('_', '-')} is for the SB3 algorithms; --algo reinforce takes "
+            also = " and ram_ppo" if given[0] in SHARED_SB3_FLAGS else ""
+            raise UsageError(f"--{given[0].replace('_', '-')} is for the SB3 algorithms{also}; --algo reinforce takes "
                              "the reinforce hyperparameter flags")
     else:
         # --seed seeds SB3 too
@@ -379,7 +453,7 @@ def new_agent(args: argparse.Namespace, seed: int, run_dir: Path) -> tuple[Any, 
     if args.algo == "reinforce":
         config = config_of(args)
         config.seed = seed
-        agent = agents.ReinforceRAM(args.env, config, args.device, env_kwargs_of(args))
+        agent = agents.ReinforceRAM(args.env, config, device=args.device, env_kwargs=env_kwargs_of(args))
         if args.init_from is not None:
             try:
                 start = agents.load(args.init_from)
@@ -389,18 +463,27 @@ def new_agent(args: argparse.Namespace, seed: int, run_dir: Path) -> tuple[Any, 
             except (FileNotFoundError, ValueError) as exc:
                 raise UsageError(f"--init-from {args.init_from}: {exc}") from exc
         return agent, asdict(config)
+    if args.algo == "ram_ppo":
+        ppo_config = ram_ppo_config_of(args)
+        ppo_config.seed = seed
+        try:
+            ppo_agent = agents.RAMPPO(args.env, config=ppo_config, device=args.device, env_kwargs=env_kwargs_of(args))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+        return ppo_agent, asdict(ppo_config)
     tensorboard = str(args.tensorboard_log or run_dir / "tensorboard")
     try:
-        agent = agents.SB3Agent(args.algo, args.env, args.num_envs, seed, args.device, args.grid_size,
-                                args.location_init_std, env_kwargs_of(args), args.sb3_kwargs,
-                                tensorboard_log=tensorboard)
+        sb3_agent = agents.SB3Agent(args.algo, args.env, num_envs=args.num_envs, seed=seed, device=args.device,
+                                    grid_size=args.grid_size, location_init_std=args.location_init_std,
+                                    env_kwargs=env_kwargs_of(args), hyperparams=args.sb3_kwargs,
+                                    tensorboard_log=tensorboard)
     except TypeError as exc:
         raise UsageError(f"--hyperparams: {exc}") from exc
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    return agent, {"num_envs": args.num_envs, "grid_size": args.grid_size,
-                   "location_init_std": args.location_init_std, "eval_freq": args.eval_freq,
-                   "eval_episodes": args.eval_episodes, **agent.hyperparams}
+    return sb3_agent, {"num_envs": args.num_envs, "grid_size": args.grid_size,
+                       "location_init_std": args.location_init_std, "eval_freq": args.eval_freq,
+                       "eval_episodes": args.eval_episodes, **sb3_agent.hyperparams}
 
 
 def learn(agent: Any, args: argparse.Namespace, run_dir: Path, main_rank: bool = True) -> None:
@@ -409,18 +492,22 @@ def learn(agent: Any, args: argparse.Namespace, run_dir: Path, main_rank: bool =
     from agents.sb3.training import SB3RunDirectoryCallback
 
     progress_bar = not args.no_progress_bar
-    if args.algo == "reinforce":
+    if args.algo in OWN_ALGOS:
         callback = agents.RunDirectoryCallback(run_dir, args.tensorboard_log) if main_rank else None
         agent.learn(args.n_timesteps, callback=callback, progress_bar=progress_bar)
     else:
-        callback = SB3RunDirectoryCallback(agent, run_dir, args.eval_freq, args.eval_episodes, agent.history)
-        agent.learn(args.n_timesteps, callback=callback, progress_bar=progress_bar)
+        sb3_callback = SB3RunDirectoryCallback(agent, run_dir, eval_freq=args.eval_freq,
+                                               eval_episodes=args.eval_episodes, history=agent.history)
+        agent.learn(args.n_timesteps, callback=sb3_callback, progress_bar=progress_bar)
 
 
 def finished(agent: Any, n_timesteps: int | None) -> bool:
-    """Whether ``agent`` has trained as far as its run asks: ``-n`` env steps, or (REINFORCE) all its epochs."""
+    """Whether ``agent`` has trained as far as its run asks: ``-n`` env steps, or (REINFORCE) all its epochs, or
+    (ram_ppo) its ``total_timesteps``."""
     if n_timesteps is not None and agent.num_timesteps >= n_timesteps:
         return True
+    if agent.algo == "ram_ppo":
+        return bool(agent.num_timesteps >= agent.config.total_timesteps)
     return agent.algo == "reinforce" and agent.epoch >= agent.config.epochs
 
 
@@ -509,6 +596,7 @@ def run_training(args: argparse.Namespace, distributed: Distributed | None = Non
         settings = ("seed", "num_envs", "grid_size", "location_init_std", "eval_freq", "eval_episodes", "hyperparams",
                     "init_from")
         config_given = {f.name for f in fields(ReinforceConfig) if getattr(args, f.name, None) is not None}
+        config_given.update(ram_ppo_only_flags(args))
         if config_given or env_kwargs_of(args) or any(getattr(args, k) != getattr(defaults, k) for k in settings):
             raise UsageError("--resume continues with the run's own settings: give only --run-dir (and --device)")
         try:
@@ -523,7 +611,7 @@ def run_training(args: argparse.Namespace, distributed: Distributed | None = Non
             args.n_timesteps = saved.get("n_timesteps")
         for name in ("eval_freq", "eval_episodes"):
             setattr(args, name, saved.get("config", {}).get(name, getattr(args, name)))
-        if args.algo != "reinforce":
+        if args.algo not in OWN_ALGOS:
             args.n_timesteps = args.n_timesteps or SB3_SETTINGS["n_timesteps"]
             args.eval_freq = args.eval_freq or SB3_SETTINGS["eval_freq"]
         if finished(agent, args.n_timesteps) and (run_dir / "test.json").is_file():
@@ -535,12 +623,12 @@ def run_training(args: argparse.Namespace, distributed: Distributed | None = Non
                   "--resume tests it")
         else:
             print(f"resuming {run_dir} at {agent.num_timesteps} env steps")
-            if args.algo != "reinforce":  # REINFORCE's episodes are a function of (seed, epoch) already
-                agent.reseed_for_resume()
+            if args.algo not in OWN_ALGOS:  # REINFORCE's episodes are a function of (seed, epoch) already, and
+                agent.reseed_for_resume()  # ram_ppo's of (seed, update)
     else:
         if latest.exists():
             raise UsageError(f"--run-dir {run_dir} already holds a run: add --resume, or choose another --run-dir")
-        if args.algo != "reinforce":
+        if args.algo not in OWN_ALGOS:
             resolve_sb3_settings(args)
             check_sb3_hyperparams(args.sb3_kwargs)
             check_split_count("--eval-episodes", args.eval_episodes, args.env, "valid", **env_kwargs_of(args))
@@ -550,7 +638,8 @@ def run_training(args: argparse.Namespace, distributed: Distributed | None = Non
             files.config.write_text(json.dumps(
                 {"algo": args.algo, "env_id": args.env, "env_kwargs": agent.env_kwargs, "device": args.device,
                  "seed": seed, "n_timesteps": args.n_timesteps, "config": config,
-                 **({"precision": agent.precision, "init_from": args.init_from} if args.algo == "reinforce" else {}),
+                 **({"precision": agent.precision} if args.algo in OWN_ALGOS else {}),
+                 **({"init_from": args.init_from} if args.algo == "reinforce" else {}),
                  "command": sys.argv,
                  "world_size": 1 if distributed is None else distributed.world_size}, indent=2) + "\n")
     check_split_count("--pictures", args.pictures, agent.env_id, "test", **agent.env_kwargs)

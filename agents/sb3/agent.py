@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import torch
 from sb3_contrib import RecurrentPPO
@@ -24,7 +25,7 @@ from agents.checkpoints import FORMAT, atomic_save, data_fingerprint, portable_e
 from agents.defaults import SB3_RUN_SETTINGS, library_defaults
 from agents.sb3.extractor import GlimpseFeaturesExtractor
 from agents.sb3.vec_env import make_sb3_vec_env
-from ram_env.wrappers import grid_to_dict
+from ram_env.wrappers import action_choice, grid_to_dict
 
 __all__ = ["DEFAULT_HYPERPARAMS", "SB3_ALGOS", "SB3Agent", "centre_location_prior", "schedule"]
 
@@ -60,8 +61,11 @@ def centre_location_prior(model: BaseAlgorithm, grid_size: int, std: float) -> N
     """
     points = torch.linspace(-1.0, 1.0, grid_size)
     logits = -(points**2) / (2.0 * std**2)
+    action_net = model.policy.action_net
+    if not isinstance(action_net, torch.nn.Linear):
+        raise TypeError(f"expected the policy's action_net to be a Linear layer, got {type(action_net).__name__}")
     with torch.no_grad():
-        bias = model.policy.action_net.bias
+        bias = action_net.bias
         bias[:grid_size] = logits
         bias[grid_size : 2 * grid_size] = logits
 
@@ -101,6 +105,7 @@ class SB3Agent:
         self,
         algo: str,
         env_id: str,
+        *,
         num_envs: int = _RUN["num_envs"],
         seed: int = 0,
         device: str = "cpu",
@@ -122,7 +127,7 @@ class SB3Agent:
         native = make_sb3_vec_env(env_id, num_envs, grid_size, **self.env_kwargs)
         self.data_fingerprint = data_fingerprint(env_id, self.env_kwargs)
         native.seed(seed)
-        self._key, self._n_choices = native.venv.key, native.venv.n_choices
+        self._key, self._n_choices = action_choice(native.venv.unwrapped.single_action_space)
         venv = VecMonitor(native)  # episode returns and lengths: SB3's rollout/ep_rew_mean, rollout/ep_len_mean
         kwargs = {key: schedule(key, value) for key, value in self.hyperparams.items()}
         policy_kwargs = {"features_extractor_class": GlimpseFeaturesExtractor, **kwargs.pop("policy_kwargs", {})}
@@ -181,10 +186,12 @@ class SB3Agent:
     def spaces(self) -> dict[str, Any]:
         """The model's spaces in plain numbers, as a saved agent records them: the observation's shapes and
         the grid action's ``nvec``."""
-        observation = self.model.observation_space
+        observation, action = self.model.observation_space, self.model.action_space
+        if not isinstance(observation, gym.spaces.Dict) or not isinstance(action, gym.spaces.MultiDiscrete):
+            raise TypeError(f"expected Dict observations and MultiDiscrete actions, got {observation} and {action}")
         return {
-            "observation": {key: list(space.shape) for key, space in observation.spaces.items()},
-            "action": [int(n) for n in self.model.action_space.nvec],
+            "observation": {key: list(space.shape or ()) for key, space in observation.spaces.items()},
+            "action": [int(n) for n in action.nvec],
         }
 
     def save(self, path: str | Path, training_state: bool = True) -> Path:
@@ -238,13 +245,13 @@ class SB3Agent:
         agent = cls(
             payload["algo"],
             payload["env_id"],
-            payload["num_envs"],
-            payload["seed"],
-            device,
-            payload["grid_size"],
-            payload["location_init_std"],
-            payload["env_kwargs"],
-            payload["hyperparams"],
+            num_envs=payload["num_envs"],
+            seed=payload["seed"],
+            device=device,
+            grid_size=payload["grid_size"],
+            location_init_std=payload["location_init_std"],
+            env_kwargs=payload["env_kwargs"],
+            hyperparams=payload["hyperparams"],
             tensorboard_log=(payload.get("training") or {}).get("tensorboard_log"),
         )
         if payload["spaces"] != agent.spaces():

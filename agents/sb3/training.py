@@ -38,6 +38,7 @@ class SB3RunDirectoryCallback(BaseCallback):
         self,
         agent: SB3Agent,
         run_dir: str | Path,
+        *,
         eval_freq: int,
         eval_episodes: int | None = None,
         history: list[dict[str, Any]] | None = None,

@@ -63,7 +63,9 @@ class NativeVecEnv(VecEnv):
         """Reset every env, with the seeds and options set by ``seed`` and ``set_options`` (used once)."""
         seeds = None if self._seeds[0] is None else list(self._seeds)
         options = self._options[0] or None
-        obs, self.reset_infos = self.venv.reset(seed=seeds, options=options)
+        # Gymnasium types a vector env's seed as one int; the glimpse envs (as SyncVectorEnv) take one per env.
+        obs, info = self.venv.reset(seed=seeds, options=options)  # type: ignore[arg-type]
+        self.reset_infos = _per_env(info, self.num_envs)
         self._reset_seeds()
         self._reset_options()
         return obs
@@ -92,7 +94,7 @@ class NativeVecEnv(VecEnv):
 
     def get_images(self) -> Sequence[np.ndarray | None]:
         frames = self.venv.render()
-        return list(frames) if frames is not None else [None] * self.num_envs
+        return [np.asarray(frame) for frame in frames] if frames is not None else [None] * self.num_envs
 
     def _target(self, indices: VecEnvIndices) -> list[int]:
         return list(self._get_indices(indices))
