@@ -20,8 +20,10 @@ def validation_line(record: dict[str, Any], best_error: float) -> str:
     ``record`` holds ``timesteps``, ``valid_error`` (a fraction), ``train_seconds`` and optionally ``epoch``.
     """
     epoch = f" (epoch {record['epoch']})" if "epoch" in record else ""
-    return (f"validation at {record['timesteps']:,} env steps{epoch}: error {100 * record['valid_error']:.2f}% "
-            f"(best {100 * best_error:.2f}%), {record['train_seconds'] / 60:.1f} min of training")
+    return (
+        f"validation at {record['timesteps']:,} env steps{epoch}: error {100 * record['valid_error']:.2f}% "
+        f"(best {100 * best_error:.2f}%), {record['train_seconds'] / 60:.1f} min of training"
+    )
 
 
 class TrainingCallback:
@@ -75,12 +77,31 @@ class RunDirectoryCallback(TrainingCallback):
 
     def on_log(self, agent: Any, scalars: dict[str, float]) -> None:
         step, writer = agent.num_timesteps, self._writer
-        for key in ("loss", "cross_entropy", "reinforce", "baseline_mse", "entropy", "policy_loss", "value_loss",
-                    "approx_kl", "clipfrac"):
+        for key in (
+            "loss",
+            "cross_entropy",
+            "reinforce",
+            "baseline_mse",
+            "entropy",
+            "policy_loss",
+            "value_loss",
+            "approx_kl",
+            "clipfrac",
+        ):
             if key in scalars:  # cross_entropy: classification; entropy: games; policy_loss...: ram_ppo
                 writer.add_scalar(f"losses/{key}", scalars[key], step)
-        for key in ("reward", "train_error", "learning_rate", "location_std", "n_clutter", "grad_norm",
-                    "explained_variance", "glimpses_per_second", "episodes_per_second", "images_per_second"):
+        for key in (
+            "reward",
+            "train_error",
+            "learning_rate",
+            "location_std",
+            "n_clutter",
+            "grad_norm",
+            "explained_variance",
+            "glimpses_per_second",
+            "episodes_per_second",
+            "images_per_second",
+        ):
             if key in scalars:
                 writer.add_scalar(f"charts/{key}", scalars[key], step)
 

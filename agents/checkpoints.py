@@ -105,8 +105,10 @@ def check_env_settings(env_id: Any, env_kwargs: Any) -> None:
     accepted = set(inspect.signature(entry_point_of(env_id)).parameters) - _NOT_FROM_FILES
     unknown = sorted(set(env_kwargs) - accepted)
     if unknown:
-        raise ValueError(f"its env_kwargs hold {unknown[0]!r}, which {env_id} does not take from a file (it takes "
-                         f"{sorted(accepted)})")
+        raise ValueError(
+            f"its env_kwargs hold {unknown[0]!r}, which {env_id} does not take from a file (it takes "
+            f"{sorted(accepted)})"
+        )
 
 
 def data_fingerprint(env_id: str, env_kwargs: dict[str, Any]) -> dict[str, Any] | None:
@@ -130,16 +132,22 @@ def check_data(saved: dict[str, Any] | None, current: dict[str, Any] | None, all
     """
     if saved is None or current is None:
         return
-    counts = {"classes": (len(saved["class_names"]), len(current["class_names"])),
-              "colour channels": (saved["channels"], current["channels"])}
+    counts = {
+        "classes": (len(saved["class_names"]), len(current["class_names"])),
+        "colour channels": (saved["channels"], current["channels"]),
+    }
     for what, (before, now) in counts.items():
         if before != now:
-            raise ValueError(f"it was trained on images of {before} {what}, and the source has {now}: it cannot "
-                             "play them; give the source it was trained on")
+            raise ValueError(
+                f"it was trained on images of {before} {what}, and the source has {now}: it cannot "
+                "play them; give the source it was trained on"
+            )
     changed = [key for key in saved if saved[key] != current.get(key)]
     if changed and not allow_other:
-        raise ValueError(f"its images have changed since it was saved ({', '.join(changed)} differ): give the source "
-                         "it was trained on (to score it on other images: --eval-only --allow-other-data)")
+        raise ValueError(
+            f"its images have changed since it was saved ({', '.join(changed)} differ): give the source "
+            "it was trained on (to score it on other images: --eval-only --allow-other-data)"
+        )
 
 
 def _envelope(payload: dict[str, Any]) -> dict[str, Any]:
@@ -235,8 +243,10 @@ def read_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> dic
             "training run (RUN_DIR/checkpoints/best.pt)"
         ) from None
     if isinstance(payload, dict) and payload.get("format") == FORMAT:
-        raise ValueError(f"{path} is not a saved agent: it is a PyTorch file without the checksum envelope that "
-                         "agent.save() writes, so it cannot be verified; save the agent again")
+        raise ValueError(
+            f"{path} is not a saved agent: it is a PyTorch file without the checksum envelope that "
+            "agent.save() writes, so it cannot be verified; save the agent again"
+        )
     if isinstance(payload, dict) and payload.get("format") == ENVELOPE:
         stored = payload.get("payload")
         data = stored.cpu().numpy().tobytes() if isinstance(stored, torch.Tensor) else b""
@@ -250,9 +260,10 @@ def read_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> dic
                 warnings.simplefilter("ignore")
                 payload = torch.load(io.BytesIO(data), map_location=device, weights_only=True)
         except Exception:
-            raise ValueError(f"{path} is not a saved agent: its checksum is right, but what it wraps is not the data "
-                             "of a saved agent (torch refuses to load it safely); use a file written by agent.save()"
-                             ) from None
+            raise ValueError(
+                f"{path} is not a saved agent: its checksum is right, but what it wraps is not the data "
+                "of a saved agent (torch refuses to load it safely); use a file written by agent.save()"
+            ) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         what = type(payload).__name__
         if isinstance(payload, dict):
@@ -282,8 +293,9 @@ def load(path: str | Path, device: str = "cpu", allow_other_data: bool = False) 
         raise ValueError(f"{path} holds an agent of algorithm {payload.get('algo')!r}, not one of {list(ALGORITHMS)}")
     missing = [key for key in ("env_id", "env_kwargs") if key not in payload]
     if missing:
-        raise ValueError(f"{path} is an incomplete saved agent: it lacks the field {missing[0]!r}; save the agent "
-                         "again")
+        raise ValueError(
+            f"{path} is an incomplete saved agent: it lacks the field {missing[0]!r}; save the agent again"
+        )
     try:
         check_env_settings(payload["env_id"], payload["env_kwargs"])
         current = data_fingerprint(payload["env_id"], payload["env_kwargs"])

@@ -34,67 +34,94 @@ class ReinforceConfig:
 
     core: str = _field("rnn", "core network: rnn (the paper's 256-unit RNN) or lstm")
     glimpse_hidden: int = _field(128, "width of the glimpse network's glimpse layer h_g (paper: 128)")
-    location_hidden: int = _field(128,
-                                  "width of the glimpse network's location layer h_l (paper: 128)")
+    location_hidden: int = _field(128, "width of the glimpse network's location layer h_l (paper: 128)")
     hidden_size: int = _field(256, "width of g_t and of the core's state h_t (paper: 256)")
     location_std: float = _field(
-        0.1, "std of the Gaussian location policy, in location units ([-1, 1] spans the canvas); with "
-        "learn_location_std its starting value")
+        0.1,
+        "std of the Gaussian location policy, in location units ([-1, 1] spans the canvas); with "
+        "learn_location_std its starting value",
+    )
     location_std_final: float = _field(
-        0.0, "if > 0, anneal the location std linearly from location_std to this value over the "
-        "training; 0: constant")
+        0.0, "if > 0, anneal the location std linearly from location_std to this value over the training; 0: constant"
+    )
     learn_location_std: bool = _field(
-        False, "the location std is a parameter of the location network, trained by REINFORCE "
-        "(true/false)")
-    batch_size: int = _field(512, "images per update; each is played rollouts_per_image times, so the training "
-        "gym.make_vec has batch_size x rollouts_per_image envs")
+        False, "the location std is a parameter of the location network, trained by REINFORCE (true/false)"
+    )
+    batch_size: int = _field(
+        512,
+        "images per update; each is played rollouts_per_image times, so the training "
+        "gym.make_vec has batch_size x rollouts_per_image envs",
+    )
     rollouts_per_image: int = _field(
-        1, "episodes played on each image, on the same canvas, each from its own first-glimpse "
-        "location and with its own location noise (the env's group_size)")
+        1,
+        "episodes played on each image, on the same canvas, each from its own first-glimpse "
+        "location and with its own location noise (the env's group_size)",
+    )
     baseline: str = _field(
-        "learned", "what REINFORCE's reward is compared with: learned (the baseline network's per-step estimate "
+        "learned",
+        "what REINFORCE's reward is compared with: learned (the baseline network's per-step estimate "
         "b_t), leave_one_out (the mean reward of the image's other rollouts) or both (the leave-one-out mean of "
         "reward - b_t over the other rollouts, subtracted from the rollout's own reward - b_t); the last two need "
-        "rollouts_per_image >= 2")
+        "rollouts_per_image >= 2",
+    )
     full_gradient: bool = _field(
-        False, "REINFORCE's gradient also reaches the core and glimpse networks, as the paper's eq. 2 "
+        False,
+        "REINFORCE's gradient also reaches the core and glimpse networks, as the paper's eq. 2 "
         "(true/false); false: the location network's input h_t is detached and the core learns from the "
-        "cross-entropy alone")
+        "cross-entropy alone",
+    )
     max_grad_norm: float = _field(0.0, "clip the gradient's global L2 norm to this value (0: no clipping)")
     learned_start: bool = _field(
-        False, "take the first glimpse where the agent chooses before seeing anything: a Gaussian (the "
+        False,
+        "take the first glimpse where the agent chooses before seeing anything: a Gaussian (the "
         "location std) around a trained location, its log-probability in REINFORCE with the other rollouts' mean "
-        "reward as baseline (true/false); false: where the env's start puts it")
-    epochs: int = _field(230, "training length in epochs; an epoch plays each training image about once "
-        "(ceil(train images / batch_size) updates)")
+        "reward as baseline (true/false); false: where the env's start puts it",
+    )
+    epochs: int = _field(
+        230,
+        "training length in epochs; an epoch plays each training image about once "
+        "(ceil(train images / batch_size) updates)",
+    )
     optimizer: str = _field("adamw", "adamw or sgd (with momentum, as the paper)")
     momentum: float = _field(0.9, "SGD's momentum")
     learning_rate: float = _field(0.002, "the peak learning rate")
     warmup_epochs: float = _field(
-        1.0, "epochs of linear learning-rate warm-up from 0 to learning_rate, before lr_schedule")
+        1.0, "epochs of linear learning-rate warm-up from 0 to learning_rate, before lr_schedule"
+    )
     lr_schedule: str = _field(
-        "cosine", "after the warm-up: cosine (decay to 0), linear (to 0), constant, or exponential (times "
-        "lr_decay per epoch)")
+        "cosine",
+        "after the warm-up: cosine (decay to 0), linear (to 0), constant, or exponential (times lr_decay per epoch)",
+    )
     lr_decay: float = _field(0.98, "the exponential schedule's factor per epoch")
     weight_decay: float = _field(0.0, "the optimizer's weight decay (decoupled for adamw)")
     entropy_coef: float = _field(0.0, "games only: weight of the move policy's entropy bonus")
     gae_lambda: float = _field(
-        1.0, "the advantages' lambda: 1 is REINFORCE's reward - baseline; below 1, generalised advantage "
-        "estimation over the baseline's per-step estimates")
+        1.0,
+        "the advantages' lambda: 1 is REINFORCE's reward - baseline; below 1, generalised advantage "
+        "estimation over the baseline's per-step estimates",
+    )
     clutter_curriculum: float = _field(
-        0.0, "if > 0, the fraction of training over which the training canvases' distractor "
+        0.0,
+        "if > 0, the fraction of training over which the training canvases' distractor "
         "crops ramp from 0 up to the task's n_clutter, one at a time (validation and test keep the task's); 0: "
-        "the task's clutter throughout")
+        "the task's clutter throughout",
+    )
     ema_decay: float = _field(
-        0.999, "decay per update of the exponential moving average of the weights that the agent acts with "
-        "(validation, test, the saved agent), in [0, 1); 0: act with the trained weights")
+        0.999,
+        "decay per update of the exponential moving average of the weights that the agent acts with "
+        "(validation, test, the saved agent), in [0, 1); 0: act with the trained weights",
+    )
     precision: str = _field(
-        "auto", "training precision: fp32, bf16 (the networks' matrix products autocast to bfloat16; weights, "
+        "auto",
+        "training precision: fp32, bf16 (the networks' matrix products autocast to bfloat16; weights, "
         "optimizer, log-probabilities and losses float32), or auto (bf16 where the CPU or GPU has native "
-        "bfloat16, else fp32)")
+        "bfloat16, else fp32)",
+    )
     valid_size: int = _field(
-        0, "validation images scored after each epoch, the first of the valid split (0: all of it); the "
-        "selection rule and test.json do not depend on it")
+        0,
+        "validation images scored after each epoch, the first of the valid split (0: all of it); the "
+        "selection rule and test.json do not depend on it",
+    )
     seed: int = field(default=0, metadata={"help": "seeds the weights, the env episodes and the location noise"})
     num_threads: int = _field(0, "torch CPU threads (0: torch's default)")
 
@@ -115,8 +142,17 @@ class ReinforceConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        for name in ("location_std", "location_std_final", "max_grad_norm", "learning_rate", "warmup_epochs",
-                     "weight_decay", "entropy_coef", "gae_lambda", "clutter_curriculum"):
+        for name in (
+            "location_std",
+            "location_std_final",
+            "max_grad_norm",
+            "learning_rate",
+            "warmup_epochs",
+            "weight_decay",
+            "entropy_coef",
+            "gae_lambda",
+            "clutter_curriculum",
+        ):
             value = getattr(self, name)
             if isinstance(value, (int, float)) and not math.isfinite(value):
                 raise ValueError(f"{name} must be a finite number, got {value!r}")
@@ -125,8 +161,16 @@ class ReinforceConfig:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
         if isinstance(self.valid_size, bool) or not isinstance(self.valid_size, int):
             raise ValueError(f"valid_size must be an integer >= 0, got {self.valid_size!r}")
-        for name in ("warmup_epochs", "weight_decay", "entropy_coef", "num_threads", "location_std_final",
-                     "max_grad_norm", "clutter_curriculum", "valid_size"):
+        for name in (
+            "warmup_epochs",
+            "weight_decay",
+            "entropy_coef",
+            "num_threads",
+            "location_std_final",
+            "max_grad_norm",
+            "clutter_curriculum",
+            "valid_size",
+        ):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
         for name in ("gae_lambda", "momentum"):

@@ -107,6 +107,9 @@ def default_hyperparams(env_id: str, algo: str, directory: Path = HYPERPARAMS_DI
 def env_hyperparams(env_id: str, algo: str, directory: Path = HYPERPARAMS_DIR) -> dict[str, Any]:
     """Everything ``algo`` starts from on ``env_id``: the library's defaults (for an SB3 algo, its run settings
     and keyword arguments), with ``env_id``'s own table over them. Raises as ``default_hyperparams``."""
-    library = library_defaults(algo) if algo in OWN_TABLES else {
-        **library_defaults(SB3_RUN_SETTINGS), **library_defaults(algo)}
+    library = (
+        library_defaults(algo)
+        if algo in OWN_TABLES
+        else {**library_defaults(SB3_RUN_SETTINGS), **library_defaults(algo)}
+    )
     return {**library, **default_hyperparams(env_id, algo, directory)}

@@ -169,7 +169,11 @@ _EVALUATE_SETTINGS = frozenset(inspect.signature(evaluate).parameters)  # evalua
 
 
 def evaluate_sharded(
-    agent: Any, env_id: str, split: str, distributed: Distributed | None, n_episodes: int | None = None,
+    agent: Any,
+    env_id: str,
+    split: str,
+    distributed: Distributed | None,
+    n_episodes: int | None = None,
     **kwargs: Any,
 ) -> dict[str, Any]:
     """``agents.evaluate`` on the first ``n_episodes`` of ``split`` (None, or more than the split has: the whole

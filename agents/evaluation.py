@@ -173,8 +173,10 @@ def evaluate(
         )
     predict_probabilities = getattr(agent, "predict_probabilities", None) if probabilities else None
     if probabilities and predict_probabilities is None:
-        raise TypeError(f"probabilities=True needs an agent with predict_probabilities (as agents.ReinforceRAM's), "
-                        f"got {type(agent).__name__}")
+        raise TypeError(
+            f"probabilities=True needs an agent with predict_probabilities (as agents.ReinforceRAM's), "
+            f"got {type(agent).__name__}"
+        )
     width = min(batch_size, n_episodes)
     envs = gym.make_vec(env_id, num_envs=width, **split_arguments(env_id, split), **env_kwargs)
     won = np.zeros(n_episodes, dtype=bool)

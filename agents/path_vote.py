@@ -67,8 +67,19 @@ def evaluate_path_vote(
     paths = []
     for k in range(n_paths):
         torch.manual_seed(seed + k)
-        paths.append(evaluate(agent, env_id, split, n_episodes, deterministic=False, seed=seed + k * stride,
-                              batch_size=batch_size, probabilities=averaged, **env_kwargs))
+        paths.append(
+            evaluate(
+                agent,
+                env_id,
+                split,
+                n_episodes,
+                deterministic=False,
+                seed=seed + k * stride,
+                batch_size=batch_size,
+                probabilities=averaged,
+                **env_kwargs,
+            )
+        )
     predictions = np.stack([path["predictions"] for path in paths])  # (n_paths, n)
     labels = paths[0]["labels"]
     votes = np.zeros((labels.size, int(predictions.max()) + 1), dtype=np.int64)

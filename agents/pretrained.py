@@ -48,8 +48,10 @@ def pretrained_dir(env_id: str, algo: str = "reinforce", root: Path | None = Non
     folder = _agent_folder(env_id, algo, TRAINED_DIR if root is None else root)
     if not (folder / "agent.pt").is_file():
         shipped = ", ".join(f"{env} ({name})" for name, env in available_pretrained(root)) or "none"
-        raise ValueError(f"no trained {algo} agent of {env_id} is shipped; shipped agents: {shipped}. Train one with "
-                         f"`python train_agent.py --algo {algo} --env {env_id}`")
+        raise ValueError(
+            f"no trained {algo} agent of {env_id} is shipped; shipped agents: {shipped}. Train one with "
+            f"`python train_agent.py --algo {algo} --env {env_id}`"
+        )
     return folder
 
 
@@ -88,16 +90,20 @@ def ship_run(run_dir: str | Path, root: Path | None = None) -> Path:
     checkpoint = "checkpoints/latest.pt" if selection == "final" else "checkpoints/best.pt"
     missing = [name for name in (checkpoint, "config.json", "test.json") if not (run_dir / name).is_file()]
     if missing:
-        raise ValueError(f"{run_dir} is not a finished, tested run: it lacks {', '.join(missing)}; finish it with "
-                         f"`python train_agent.py --run-dir {run_dir} --resume`")
+        raise ValueError(
+            f"{run_dir} is not a finished, tested run: it lacks {', '.join(missing)}; finish it with "
+            f"`python train_agent.py --run-dir {run_dir} --resume`"
+        )
     config = json.loads((run_dir / "config.json").read_text())
     if not isinstance(config, dict):
         raise ValueError(f"{run_dir / 'config.json'} is not a run's settings (a JSON object); it holds {config!r:.60}")
     folder = _agent_folder(config.get("env_id"), config.get("algo"), TRAINED_DIR if root is None else root)
     agent = load(run_dir / checkpoint)
     if (agent.algo, agent.env_id) != (config["algo"], config["env_id"]):
-        raise ValueError(f"{run_dir / checkpoint} holds a {agent.algo} agent of {agent.env_id}, but the run's "
-                         f"config.json says {config['algo']} on {config['env_id']}")
+        raise ValueError(
+            f"{run_dir / checkpoint} holds a {agent.algo} agent of {agent.env_id}, but the run's "
+            f"config.json says {config['algo']} on {config['env_id']}"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     agent.save(folder / "agent.pt", training_state=False)
     test = json.loads((run_dir / "test.json").read_text())

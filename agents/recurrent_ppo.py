@@ -74,19 +74,26 @@ class RecurrentPPOConfig:
     location_hidden: int = _field(128, "width of the glimpse network's location layer h_l (paper: 128)")
     hidden_size: int = _field(256, "width of g_t and of the LSTM core's state h_t")
     location_std: float = _field(
-        0.1, "std of the Gaussian location policy, in location units ([-1, 1] spans the canvas); with "
-        "learn_location_std its starting value")
+        0.1,
+        "std of the Gaussian location policy, in location units ([-1, 1] spans the canvas); with "
+        "learn_location_std its starting value",
+    )
     learn_location_std: bool = _field(
-        False, "the location std is a trained parameter (true/false); the entropy bonus then widens it")
+        False, "the location std is a trained parameter (true/false); the entropy bonus then widens it"
+    )
     location_std_final: float = _field(
-        0.0, "if > 0 (and the std is not learned), anneal the location std linearly from location_std to this "
-        "value over total_timesteps; 0: constant")
+        0.0,
+        "if > 0 (and the std is not learned), anneal the location std linearly from location_std to this "
+        "value over total_timesteps; 0: constant",
+    )
     num_envs: int = _field(256, "episodes run side by side (the training gym.make_vec's num_envs)")
     episodes_per_rollout: int = _field(
-        1, "whole episodes each env plays per rollout: a rollout is this many episode lengths of steps")
+        1, "whole episodes each env plays per rollout: a rollout is this many episode lengths of steps"
+    )
     total_timesteps: int = _field(
-        10_000_000, "training length in env steps (glimpses), the span of the learning-rate and std schedules; "
-        "-n stops earlier")
+        10_000_000,
+        "training length in env steps (glimpses), the span of the learning-rate and std schedules; -n stops earlier",
+    )
     learning_rate: float = _field(1e-3, "Adam's learning rate (its start, with anneal_lr)")
     anneal_lr: bool = _field(True, "decay the learning rate linearly to 0 over total_timesteps (true/false)")
     update_epochs: int = _field(4, "passes over each rollout's episodes per update")
@@ -101,12 +108,15 @@ class RecurrentPPOConfig:
     max_grad_norm: float = _field(0.5, "clip the gradient's global L2 norm to this value (0: no clipping)")
     target_kl: float = _field(0.0, "stop an update's passes once the approximate KL exceeds this (0: never)")
     eval_freq: int = _field(500_000, "env steps between validations (and checkpoints)")
-    valid_size: int = _field(0, "validation episodes scored at each validation, the first of the valid split "
-                                "(0: all of it)")
+    valid_size: int = _field(
+        0, "validation episodes scored at each validation, the first of the valid split (0: all of it)"
+    )
     precision: str = _field(
-        "auto", "training precision: fp32, bf16 (the networks' matrix products autocast to bfloat16 in the "
+        "auto",
+        "training precision: fp32, bf16 (the networks' matrix products autocast to bfloat16 in the "
         "rollouts and updates; weights, optimizer, log-probabilities and losses float32), or auto (bf16 where the "
-        "CPU or GPU has native bfloat16, else fp32)")
+        "CPU or GPU has native bfloat16, else fp32)",
+    )
     seed: int = _field(0, "seeds the weights, the env episodes and the sampling")
     num_threads: int = _field(0, "torch CPU threads (0: torch's default)")
 
@@ -119,29 +129,51 @@ class RecurrentPPOConfig:
                 raise ValueError(f"{f.name} must be true or false, got {value!r}")
             if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
                 raise ValueError(f"{f.name} must be an integer, got {value!r}")
-            if kind == "float" and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                    or not math.isfinite(value)):
+            if kind == "float" and (
+                isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+            ):
                 raise ValueError(f"{f.name} must be a finite number, got {value!r}")
-        for name in ("glimpse_hidden", "location_hidden", "hidden_size", "num_envs", "episodes_per_rollout",
-                     "total_timesteps", "update_epochs", "num_minibatches", "eval_freq"):
+        for name in (
+            "glimpse_hidden",
+            "location_hidden",
+            "hidden_size",
+            "num_envs",
+            "episodes_per_rollout",
+            "total_timesteps",
+            "update_epochs",
+            "num_minibatches",
+            "eval_freq",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {getattr(self, name)!r}")
         for name in ("location_std", "learning_rate", "clip_coef"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
-        for name in ("location_std_final", "entropy_coef", "vf_coef", "max_grad_norm", "target_kl", "valid_size",
-                     "num_threads", "seed"):
+        for name in (
+            "location_std_final",
+            "entropy_coef",
+            "vf_coef",
+            "max_grad_norm",
+            "target_kl",
+            "valid_size",
+            "num_threads",
+            "seed",
+        ):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
         for name in ("gamma", "gae_lambda"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)!r}")
         if self.learn_location_std and self.location_std_final:
-            raise ValueError("learn_location_std and location_std_final exclude each other: a learned std is not "
-                             "annealed (set learn_location_std false to anneal it)")
+            raise ValueError(
+                "learn_location_std and location_std_final exclude each other: a learned std is not "
+                "annealed (set learn_location_std false to anneal it)"
+            )
         if self.num_minibatches > self.num_envs * self.episodes_per_rollout:
-            raise ValueError(f"num_minibatches ({self.num_minibatches}) must be at most the episodes of a rollout, "
-                             f"num_envs x episodes_per_rollout = {self.num_envs * self.episodes_per_rollout}")
+            raise ValueError(
+                f"num_minibatches ({self.num_minibatches}) must be at most the episodes of a rollout, "
+                f"num_envs x episodes_per_rollout = {self.num_envs * self.episodes_per_rollout}"
+            )
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
@@ -201,9 +233,15 @@ def layer_init(model: RecurrentAttentionModel) -> None:
     and chooses almost uniformly), 1 in the value head. (Measured once on the 10x10 Catch, seed 0: validation error
     0.22 after 100k env steps, against 0.67 with PyTorch's default initialisation.)"""
     glimpse = model.glimpse
-    layers = [(glimpse.glimpse_fc, math.sqrt(2.0)), (glimpse.location_fc, math.sqrt(2.0)),
-              (glimpse.glimpse_out, math.sqrt(2.0)), (glimpse.location_out, math.sqrt(2.0)),
-              (model.location.fc, 0.01), (model.action.fc, 0.01), (model.baseline.fc, 1.0)]
+    layers = [
+        (glimpse.glimpse_fc, math.sqrt(2.0)),
+        (glimpse.location_fc, math.sqrt(2.0)),
+        (glimpse.glimpse_out, math.sqrt(2.0)),
+        (glimpse.location_out, math.sqrt(2.0)),
+        (model.location.fc, 0.01),
+        (model.action.fc, 0.01),
+        (model.baseline.fc, 1.0),
+    ]
     for layer, gain in layers:
         torch.nn.init.orthogonal_(layer.weight, gain)
         if layer.bias is not None:
@@ -247,9 +285,16 @@ def collect_rollout(
     def empty(*shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
         return torch.empty((n_steps, n, *shape), dtype=dtype, device=device)
 
-    out = Rollout(glimpse=empty(*glimpse_shape), location=empty(2), action_location=empty(2),
-                  choice=empty(dtype=torch.int64), log_prob=empty(), value=empty(), reward=empty(),
-                  terminated=empty())
+    out = Rollout(
+        glimpse=empty(*glimpse_shape),
+        location=empty(2),
+        action_location=empty(2),
+        choice=empty(dtype=torch.int64),
+        log_prob=empty(),
+        value=empty(),
+        reward=empty(),
+        terminated=empty(),
+    )
     location_mask, choice_mask = action_masks(length, action_key == GAME_CHOICE, device)
     state: Any = None
     for t in range(n_steps):
@@ -264,14 +309,17 @@ def collect_rollout(
         log_policy = model.action(hidden).log_softmax(1)
         choice = sample_choice(log_policy, generator)
         out.action_location[t], out.choice[t] = location, choice
-        out.log_prob[t] = (location_mask[step] * model.location.log_prob(mean, location)
-                           + choice_mask[step] * log_policy.gather(1, choice[:, None]).squeeze(1))
+        out.log_prob[t] = location_mask[step] * model.location.log_prob(mean, location) + choice_mask[
+            step
+        ] * log_policy.gather(1, choice[:, None]).squeeze(1)
         out.value[t] = model.baseline(hidden)
         action = {"location": location.clamp(-1.0, 1.0).cpu().numpy(), action_key: choice.cpu().numpy()}
         obs, reward, terminated, _, _ = envs.step(action)
         if not (terminated == (step == length - 1)).all():
-            raise RuntimeError(f"the env's episodes did not end together after {length} steps: ram_ppo needs "
-                               "episodes of one fixed length")
+            raise RuntimeError(
+                f"the env's episodes did not end together after {length} steps: ram_ppo needs "
+                "episodes of one fixed length"
+            )
         out.reward[t].copy_(torch.from_numpy(reward.astype(np.float32)))
         out.terminated[t].copy_(torch.from_numpy(terminated.astype(np.float32)))
     return out
@@ -379,8 +427,14 @@ def ppo_loss(
         value_loss = 0.5 * ((value - returns) ** 2).mean()
     entropy_mean = entropy.mean()
     loss = policy_loss - config.entropy_coef * entropy_mean + config.vf_coef * value_loss
-    return {"loss": loss, "policy_loss": policy_loss, "value_loss": value_loss, "entropy": entropy_mean,
-            "approx_kl": approx_kl, "clipfrac": clipfrac}
+    return {
+        "loss": loss,
+        "policy_loss": policy_loss,
+        "value_loss": value_loss,
+        "entropy": entropy_mean,
+        "approx_kl": approx_kl,
+        "clipfrac": clipfrac,
+    }
 
 
 # ------------------------------------------------------------------------------ the agent: act, update, learn
@@ -494,8 +548,9 @@ class RAMPPO:
         glimpse = np.asarray(observation["glimpse"], dtype=np.float32)
         single = glimpse.shape == self.glimpse_shape
         if not single and glimpse.shape[1:] != self.glimpse_shape:
-            raise ValueError(f"observation['glimpse'] must have shape {self.glimpse_shape} or (n, *that), "
-                             f"got {glimpse.shape}")
+            raise ValueError(
+                f"observation['glimpse'] must have shape {self.glimpse_shape} or (n, *that), got {glimpse.shape}"
+            )
         glimpse = glimpse.reshape(-1, *self.glimpse_shape)
         location = np.asarray(observation["location"], dtype=np.float32).reshape(-1, 2)
         n = len(glimpse)
@@ -549,16 +604,26 @@ class RAMPPO:
         generator.manual_seed(noise_seed)
         self._set_schedules()
         with autocast(self.precision, self.device):
-            rollout = collect_rollout(self.model, envs, obs, cfg.episodes_per_rollout * length, length,
-                                      self.action_key, generator)
+            rollout = collect_rollout(
+                self.model, envs, obs, cfg.episodes_per_rollout * length, length, self.action_key, generator
+            )
         next_value = torch.zeros(cfg.num_envs, device=self.device)  # every rollout ends with its episodes
-        advantages, returns = gae(rollout.reward, rollout.value, rollout.terminated, next_value, cfg.gamma,
-                                  cfg.gae_lambda)
-        episodes = {name: to_episodes(tensor, length) for name, tensor in (
-            ("glimpse", rollout.glimpse), ("location", rollout.location),
-            ("action_location", rollout.action_location), ("choice", rollout.choice),
-            ("log_prob", rollout.log_prob), ("value", rollout.value), ("advantages", advantages),
-            ("returns", returns))}
+        advantages, returns = gae(
+            rollout.reward, rollout.value, rollout.terminated, next_value, cfg.gamma, cfg.gae_lambda
+        )
+        episodes = {
+            name: to_episodes(tensor, length)
+            for name, tensor in (
+                ("glimpse", rollout.glimpse),
+                ("location", rollout.location),
+                ("action_location", rollout.action_location),
+                ("choice", rollout.choice),
+                ("log_prob", rollout.log_prob),
+                ("value", rollout.value),
+                ("advantages", advantages),
+                ("returns", returns),
+            )
+        }
         location_mask, choice_mask = action_masks(length, self.game, self.device)
         n_episodes = episodes["choice"].shape[1]
         sums: dict[str, float] = {}
@@ -569,14 +634,22 @@ class RAMPPO:
                 mb = {name: tensor[:, batch] for name, tensor in episodes.items()}
                 with autocast(self.precision, self.device):
                     log_prob, entropy, value = evaluate_episodes(
-                        self.model, mb["glimpse"], mb["location"], mb["action_location"], mb["choice"],
-                        location_mask, choice_mask)
-                losses = ppo_loss(log_prob, mb["log_prob"], mb["advantages"], value, mb["value"], mb["returns"],
-                                  entropy, cfg)
+                        self.model,
+                        mb["glimpse"],
+                        mb["location"],
+                        mb["action_location"],
+                        mb["choice"],
+                        location_mask,
+                        choice_mask,
+                    )
+                losses = ppo_loss(
+                    log_prob, mb["log_prob"], mb["advantages"], value, mb["value"], mb["returns"], entropy, cfg
+                )
                 self.optimizer.zero_grad(set_to_none=True)
                 losses["loss"].backward()
                 losses["grad_norm"] = torch.nn.utils.clip_grad_norm_(
-                    self.model.parameters(), cfg.max_grad_norm or math.inf, foreach=True)
+                    self.model.parameters(), cfg.max_grad_norm or math.inf, foreach=True
+                )
                 self.optimizer.step()
                 passes += 1
                 for key, tensor in losses.items():
@@ -611,8 +684,9 @@ class RAMPPO:
         """
         cfg, callback = self.config, callback or TrainingCallback()
         end = cfg.total_timesteps if total_timesteps is None else min(total_timesteps, cfg.total_timesteps)
-        envs = gym.make_vec(self.env_id, num_envs=cfg.num_envs, **split_arguments(self.env_id, "train"),
-                            **self.env_kwargs)
+        envs = gym.make_vec(
+            self.env_id, num_envs=cfg.num_envs, **split_arguments(self.env_id, "train"), **self.env_kwargs
+        )
         generator = torch.Generator(device=self.device)
         bar = tqdm(total=end, initial=self.num_timesteps, disable=not progress_bar, unit="step", unit_scale=True)
         callback.on_training_start(self)
@@ -630,8 +704,11 @@ class RAMPPO:
             window.append(figures)
             callback.on_log(self, figures)
             bar.update(self.steps_per_rollout)
-            bar.set_postfix(reward=f"{figures['reward']:.3f}", steps_s=f"{figures['glimpses_per_second']:.0f}",
-                            valid_error=f"{self.history[-1]['valid_error']:.4f}" if self.history else "-")
+            bar.set_postfix(
+                reward=f"{figures['reward']:.3f}",
+                steps_s=f"{figures['glimpses_per_second']:.0f}",
+                valid_error=f"{self.history[-1]['valid_error']:.4f}" if self.history else "-",
+            )
             if self.num_timesteps - last_validation >= cfg.eval_freq or self.num_timesteps >= end:
                 self.train_seconds += time.perf_counter() - start
                 self._validate(window, callback)
@@ -646,8 +723,12 @@ class RAMPPO:
         valid = evaluate(self, self.env_id, "valid", n_episodes=self.config.valid_size or None, **self.env_kwargs)
         keys = dict.fromkeys(key for figures in window for key in figures)  # in order, each once
         record: dict[str, float] = {key: float(np.mean([f[key] for f in window if key in f])) for key in keys}
-        record.update(timesteps=self.num_timesteps, updates=self.updates, train_seconds=self.train_seconds,
-                      valid_error=valid["error"])
+        record.update(
+            timesteps=self.num_timesteps,
+            updates=self.updates,
+            train_seconds=self.train_seconds,
+            valid_error=valid["error"],
+        )
         self.history.append(record)
         callback.on_epoch_end(self, record)
 

@@ -140,7 +140,9 @@ def _take_in(
 
 
 def _next_location(
-    model: RecurrentAttentionModel, hidden: torch.Tensor, generator: torch.Generator | None,
+    model: RecurrentAttentionModel,
+    hidden: torch.Tensor,
+    generator: torch.Generator | None,
     rows: tuple[int, int] | None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The location sampled from the policy at ``hidden`` ``(n, h)``: ``(n, 2)``, and its ``(n,)`` log-probability."""
@@ -481,8 +483,11 @@ class ReinforceRAM:
         self.ema = WeightAverage(self.model, cfg.ema_decay) if cfg.ema_decay > 0 else None
         if cfg.optimizer == "sgd":
             self.optimizer: torch.optim.Optimizer = torch.optim.SGD(
-                self.model.parameters(), lr=cfg.learning_rate, momentum=cfg.momentum,
-                weight_decay=cfg.weight_decay, foreach=True,
+                self.model.parameters(),
+                lr=cfg.learning_rate,
+                momentum=cfg.momentum,
+                weight_decay=cfg.weight_decay,
+                foreach=True,
             )
         else:
             self.optimizer = torch.optim.AdamW(
@@ -540,8 +545,9 @@ class ReinforceRAM:
         glimpse = np.asarray(observation["glimpse"], dtype=np.float32)
         single = glimpse.shape == self.glimpse_shape
         if not single and glimpse.shape[1:] != self.glimpse_shape:
-            raise ValueError(f"observation['glimpse'] must have shape {self.glimpse_shape} or (n, *that), "
-                             f"got {glimpse.shape}")
+            raise ValueError(
+                f"observation['glimpse'] must have shape {self.glimpse_shape} or (n, *that), got {glimpse.shape}"
+            )
         location = np.asarray(observation["location"], dtype=np.float32).reshape(-1, 2)
         glimpse = glimpse.reshape(-1, *self.glimpse_shape)
         core_state = self._core_state(state, episode_start, len(glimpse))
@@ -636,8 +642,9 @@ class ReinforceRAM:
         model: ``game_rollout`` in a game, else ``classification_rollout``. ``generator`` draws the location
         noise (and, in one process, the moves)."""
         if self.game:
-            return game_rollout(self.model, envs, obs, self.n_glimpses, generator, self._noise_rows,
-                                self._move_generator)
+            return game_rollout(
+                self.model, envs, obs, self.n_glimpses, generator, self._noise_rows, self._move_generator
+            )
         return classification_rollout(self.model, envs, obs, self.n_glimpses, generator, self._noise_rows)
 
     def rollout_and_loss(
@@ -703,8 +710,13 @@ class ReinforceRAM:
         updates_per_epoch = per_epoch // steps_per_update
         end = cfg.epochs * per_epoch if total_timesteps is None else min(total_timesteps, cfg.epochs * per_epoch)
         shard = self._start_distributed()
-        envs = gym.make_vec(self.env_id, num_envs=shard.stop - shard.start, group_size=cfg.rollouts_per_image,
-                            **split_arguments(self.env_id, "train"), **self.env_kwargs)
+        envs = gym.make_vec(
+            self.env_id,
+            num_envs=shard.stop - shard.start,
+            group_size=cfg.rollouts_per_image,
+            **split_arguments(self.env_id, "train"),
+            **self.env_kwargs,
+        )
         generator = torch.Generator(device=self.device)
         bar = tqdm(total=end, initial=self.num_timesteps, disable=not progress_bar, unit="glimpse", unit_scale=True)
         callback.on_training_start(self)
@@ -759,10 +771,13 @@ class ReinforceRAM:
             scalars["n_clutter"] = _clutter_control(envs).n_clutter
         scalars.update(figures.speeds(figures.seconds()))
         callback.on_log(self, scalars)
-        bar.set_postfix(epoch=self.epoch + 1, loss=f"{scalars['loss']:.3f}",
-                        train_error=f"{scalars['train_error']:.4f}",
-                        valid_error=f"{self.history[-1]['valid_error']:.4f}" if self.history else "-",
-                        img_s=f"{scalars['images_per_second']:.0f}")
+        bar.set_postfix(
+            epoch=self.epoch + 1,
+            loss=f"{scalars['loss']:.3f}",
+            train_error=f"{scalars['train_error']:.4f}",
+            valid_error=f"{self.history[-1]['valid_error']:.4f}" if self.history else "-",
+            img_s=f"{scalars['images_per_second']:.0f}",
+        )
 
     def _end_epoch(self, figures: EpochFigures, callback: TrainingCallback, done: float = 1.0) -> None:
         """Count the finished epoch, score the validation split, and record the epoch in ``history``. A run
@@ -771,8 +786,9 @@ class ReinforceRAM:
         update_seconds = figures.seconds()
         if done == 1.0:
             self.epoch += 1
-        valid = evaluate_sharded(self, self.env_id, "valid", self.distributed,
-                                 n_episodes=self.config.valid_size or None, **self.env_kwargs)
+        valid = evaluate_sharded(
+            self, self.env_id, "valid", self.distributed, n_episodes=self.config.valid_size or None, **self.env_kwargs
+        )
         self.train_seconds += figures.seconds()  # wall time, validation included
         record = figures.means()
         record.update(
@@ -822,15 +838,19 @@ class ReinforceRAM:
         source = other.policy.state_dict()
         target = self.model.state_dict()
         if source.keys() != target.keys():
-            raise ValueError(f"cannot start from a {other.config.core} model with weights {sorted(source)}: this "
-                             f"{self.config.core} model has {sorted(target)}")
+            raise ValueError(
+                f"cannot start from a {other.config.core} model with weights {sorted(source)}: this "
+                f"{self.config.core} model has {sorted(target)}"
+            )
         merged = {}
         for name, weight in source.items():
             shape = target[name].shape
             grows_inputs = name == "glimpse.glimpse_fc.weight" and weight.shape[0] == shape[0]
             if weight.shape != shape and not (grows_inputs and weight.shape[1] < shape[1]):
-                raise ValueError(f"cannot start from weight {name} of shape {tuple(weight.shape)}: this model's "
-                                 f"is {tuple(shape)} (same widths and classes needed; only the retina may grow)")
+                raise ValueError(
+                    f"cannot start from weight {name} of shape {tuple(weight.shape)}: this model's "
+                    f"is {tuple(shape)} (same widths and classes needed; only the retina may grow)"
+                )
             merged[name] = weight
             if weight.shape != shape:  # the new scales' inputs start at zero
                 merged[name] = torch.zeros(shape, dtype=weight.dtype)
@@ -886,4 +906,3 @@ class ReinforceRAM:
             agent.num_timesteps, agent.epoch = training["num_timesteps"], training["epoch"]
             agent.train_seconds, agent.history = training["train_seconds"], training["history"]
         return agent
-

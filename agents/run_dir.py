@@ -47,8 +47,11 @@ class RunDirectory:
     def numbered(algo: str, env_id: str, seed: int, root: str | Path = "runs") -> list[RunDirectory]:
         """The existing directories ``root/ALGO_ENV_SEED_K`` (``K = 1, 2, ...``), in the order of ``K``."""
         prefix = f"{algo}_{env_id}_{seed}_"
-        found = [(int(p.name[len(prefix):]), p) for p in Path(root).glob(prefix + "*")
-                 if p.is_dir() and p.name[len(prefix):].isdigit()]
+        found = [
+            (int(p.name[len(prefix) :]), p)
+            for p in Path(root).glob(prefix + "*")
+            if p.is_dir() and p.name[len(prefix) :].isdigit()
+        ]
         return [RunDirectory(path) for _, path in sorted(found)]
 
     @staticmethod
@@ -77,8 +80,10 @@ class RunDirectory:
             handle.seek(0)
             holder = handle.read().strip() or "unknown"
             handle.close()
-            raise RunDirectoryBusy(f"{self.path} is in use by another run (process {holder}): wait for it to end, "
-                                   "or choose another --run-dir") from None
+            raise RunDirectoryBusy(
+                f"{self.path} is in use by another run (process {holder}): wait for it to end, "
+                "or choose another --run-dir"
+            ) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"{os.getpid()}\n")

@@ -89,8 +89,13 @@ def main() -> None:
     ids = [*ram_env.ENV_IDS, ram_env.CATCH_ID]
     parser.add_argument("--ids", nargs="+", default=ids, choices=ids)
     parser.add_argument("--num-envs", nargs="+", type=int, default=[256, 1024])
-    parser.add_argument("--images", type=int, default=0, metavar="ROWS",
-                        help="also measure GlimpseImages-v0 on ROWS random 64x64x3 images (0: not)")
+    parser.add_argument(
+        "--images",
+        type=int,
+        default=0,
+        metavar="ROWS",
+        help="also measure GlimpseImages-v0 on ROWS random 64x64x3 images (0: not)",
+    )
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})

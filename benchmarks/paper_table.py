@@ -62,8 +62,10 @@ def row_of(env_id: str, env_kwargs: dict[str, Any], test: dict[str, Any], where:
     glimpses, retina = retina_of(env_id, env_kwargs)
     missing = [key for key in ("error", "random_location_error", "valid_errors", "train_seconds") if key not in test]
     if missing:
-        raise SystemExit(f"{where} lacks {', '.join(missing)}: it was written by an older train_agent.py; "
-                         f"train the task again, or name another run with --run {env_id}=DIR")
+        raise SystemExit(
+            f"{where} lacks {', '.join(missing)}: it was written by an older train_agent.py; "
+            f"train the task again, or name another run with --run {env_id}=DIR"
+        )
     return [
         env_id,
         str(glimpses),
@@ -97,15 +99,24 @@ def pretrained_row(env_id: str, vote_paths: int = 0) -> list[str]:
 
     if ("reinforce", env_id) not in agents.available_pretrained():
         glimpses, retina = retina_of(env_id, {})
-        return [env_id, str(glimpses), retina, f"{ram_env.PAPER_ERRORS[env_id]:.2f}%", "no shipped agent", "-", "-",
-                "-"] + ["-"] * bool(vote_paths)
+        return [
+            env_id,
+            str(glimpses),
+            retina,
+            f"{ram_env.PAPER_ERRORS[env_id]:.2f}%",
+            "no shipped agent",
+            "-",
+            "-",
+            "-",
+        ] + ["-"] * bool(vote_paths)
     folder = agents.pretrained_dir(env_id)
     agent = agents.load_pretrained(env_id)
     test = json.loads((folder / "test.json").read_text())
     print(f"evaluating the shipped agent of {env_id} on its test split", file=sys.stderr, flush=True)
     test["error"] = agents.evaluate(agent, env_id, split="test", **agent.env_kwargs)["error"]
-    test["random_location_error"] = agents.evaluate(agents.RandomLocations(agent), env_id, split="test",
-                                                    **agent.env_kwargs)["error"]
+    test["random_location_error"] = agents.evaluate(
+        agents.RandomLocations(agent), env_id, split="test", **agent.env_kwargs
+    )["error"]
     row = row_of(env_id, agent.env_kwargs, test, folder / "test.json")
     if vote_paths:
         print(f"voting over {vote_paths} sampled paths per image", file=sys.stderr, flush=True)
@@ -118,8 +129,16 @@ def markdown(rows: list[list[str]], vote_paths: int = 0) -> str:
     """The table, headed by the date and the machine."""
     import torch
 
-    header = ["task", "glimpses", "retina (size x scales)", "paper", "ours (test error)",
-              "random locations", "epochs", "training time"]
+    header = [
+        "task",
+        "glimpses",
+        "retina (size x scales)",
+        "paper",
+        "ours (test error)",
+        "random locations",
+        "epochs",
+        "training time",
+    ]
     if vote_paths:
         header.append(f"vote of {vote_paths} sampled paths (extra)")
     lines = [
@@ -135,16 +154,25 @@ def markdown(rows: list[list[str]], vote_paths: int = 0) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--ids", nargs="+", default=list(ram_env.ENV_IDS), choices=ram_env.ENV_IDS,
-                        help="tasks (default: all four)")
+    parser.add_argument(
+        "--ids", nargs="+", default=list(ram_env.ENV_IDS), choices=ram_env.ENV_IDS, help="tasks (default: all four)"
+    )
     parser.add_argument("--runs-dir", type=Path, default=Path("runs"), help="folder of the run directories")
     parser.add_argument("--run", nargs="+", default=[], metavar="ID=DIR", help="a run directory for a task")
     parser.add_argument("--seed", type=int, default=0, help="seed of the default run directories")
     parser.add_argument("--train", action="store_true", help="train the tasks whose run has no test.json")
-    parser.add_argument("--pretrained", action="store_true",
-                        help="score the agents shipped in the package (agents.load_pretrained) instead of runs")
-    parser.add_argument("--vote-paths", type=int, default=0, metavar="K",
-                        help="with --pretrained: add the test error of the majority vote of K sampled paths per image")
+    parser.add_argument(
+        "--pretrained",
+        action="store_true",
+        help="score the agents shipped in the package (agents.load_pretrained) instead of runs",
+    )
+    parser.add_argument(
+        "--vote-paths",
+        type=int,
+        default=0,
+        metavar="K",
+        help="with --pretrained: add the test error of the majority vote of K sampled paths per image",
+    )
     parser.add_argument("--out", type=Path, default=None, help="also write the table to this file")
     parser.add_argument("train_flags", nargs="*", help="after --: train_agent.py flags for --train (e.g. --epochs 1)")
     args = parser.parse_args(argv)

@@ -54,8 +54,9 @@ def ram_ppo_speed(args: argparse.Namespace) -> tuple[float, str]:
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     envs.close()
     steps = updates * agent.steps_per_rollout
-    return steps / seconds, (f"{updates} updates, {steps:,} steps in {seconds:.1f} s, {steps / cpu:,.0f} per CPU "
-                             f"second, {agent.precision}")
+    return steps / seconds, (
+        f"{updates} updates, {steps:,} steps in {seconds:.1f} s, {steps / cpu:,.0f} per CPU second, {agent.precision}"
+    )
 
 
 def sb3_speed(args: argparse.Namespace, episode_length: int) -> tuple[float, str]:
@@ -69,8 +70,9 @@ def sb3_speed(args: argparse.Namespace, episode_length: int) -> tuple[float, str
     hyperparams = {"n_steps": n_steps, "batch_size": rollout // args.minibatches, "n_epochs": args.epochs,
                    "learning_rate": 1e-3, "gamma": 1.0, "gae_lambda": 0.95, "ent_coef": 0.01,
                    "policy_kwargs": policy_kwargs}  # fmt: skip
-    agent = agents.SB3Agent("recurrent_ppo", args.env, num_envs=args.num_envs, device=args.device,
-                            hyperparams=hyperparams)
+    agent = agents.SB3Agent(
+        "recurrent_ppo", args.env, num_envs=args.num_envs, device=args.device, hyperparams=hyperparams
+    )
     for _ in range(args.warmup):
         agent.learn(agent.num_timesteps + rollout)
     first, updates, start, cpu = agent.num_timesteps, 0, time.perf_counter(), time.process_time()
@@ -81,8 +83,9 @@ def sb3_speed(args: argparse.Namespace, episode_length: int) -> tuple[float, str
         torch.cuda.synchronize()
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     steps = agent.num_timesteps - first
-    return steps / seconds, (f"{updates} updates, {steps:,} steps in {seconds:.1f} s, {steps / cpu:,.0f} per CPU "
-                             "second, float32")
+    return steps / seconds, (
+        f"{updates} updates, {steps:,} steps in {seconds:.1f} s, {steps / cpu:,.0f} per CPU second, float32"
+    )
 
 
 def main() -> None:
@@ -106,9 +109,12 @@ def main() -> None:
     probe = gym.make(args.env)
     episode_length = int(probe.get_wrapper_attr("task").n_glimpses)
     probe.close()
-    print(f"# {args.env}, N={args.num_envs}, rollouts of {args.episodes} x {episode_length} steps, {args.epochs} "
-          f"passes x {args.minibatches} minibatches, widths {args.glimpse_hidden}/{args.location_hidden}/"
-          f"{args.hidden_size}, torch threads {args.threads}, device {args.device}", flush=True)
+    print(
+        f"# {args.env}, N={args.num_envs}, rollouts of {args.episodes} x {episode_length} steps, {args.epochs} "
+        f"passes x {args.minibatches} minibatches, widths {args.glimpse_hidden}/{args.location_hidden}/"
+        f"{args.hidden_size}, torch threads {args.threads}, device {args.device}",
+        flush=True,
+    )
     speeds = {}
     if args.only in (None, "ram_ppo"):
         speeds["ram_ppo"], what = ram_ppo_speed(args)

@@ -53,9 +53,9 @@ class DirectArrays:
         self.offsets = (offsets[:, None] * self.padded + offsets[None, :]).reshape(-1)
 
     def _glimpses(self, location: np.ndarray) -> np.ndarray:
-        start = np.floor((location + 1.0) / 2.0 * self.side - self.size / 2.0 + 0.5).astype(np.int64) + (
-            self.size + 1
-        ) // 2
+        start = (
+            np.floor((location + 1.0) / 2.0 * self.side - self.size / 2.0 + 0.5).astype(np.int64) + (self.size + 1) // 2
+        )
         base = self.index * self.padded**2 + start[:, 1] * self.padded + start[:, 0]
         patch = self.images.reshape(-1).take(base[:, None] + self.offsets)
         return (patch.astype(np.float32) / 255.0).reshape(self.num_envs, 1, self.size, self.size)
@@ -128,10 +128,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", default="GlimpseMNIST-v0", help="env id (its hyperparameter file is the start)")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="ReinforceConfig overrides")
-    parser.add_argument("--threads", type=int, nargs="+", default=[0],
-                        help="torch thread counts to compare (0: the default)")
-    parser.add_argument("--precisions", nargs="+", default=["fp32"], choices=("fp32", "bf16"),
-                        help="training precisions to compare (agents.precision)")
+    parser.add_argument(
+        "--threads", type=int, nargs="+", default=[0], help="torch thread counts to compare (0: the default)"
+    )
+    parser.add_argument(
+        "--precisions",
+        nargs="+",
+        default=["fp32"],
+        choices=("fp32", "bf16"),
+        help="training precisions to compare (agents.precision)",
+    )
     parser.add_argument("--updates", type=int, default=40, help="timed updates per round")
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds per setting (the best one counts)")
     parser.add_argument("--profile", action="store_true", help="print where the time of the updates goes")
@@ -141,8 +147,10 @@ def main() -> None:
     agent = agents.ReinforceRAM(args.env, config, device=args.device)
     b, m, t = config.batch_size, config.rollouts_per_image, agent.n_glimpses
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, device {args.device}, env {args.env}")
-    print(f"config: core={config.core}, batch_size={b} images x {m} rollouts, {t} glimpses, "
-          f"full_gradient={config.full_gradient}")
+    print(
+        f"config: core={config.core}, batch_size={b} images x {m} rollouts, {t} glimpses, "
+        f"full_gradient={config.full_gradient}"
+    )
     envs = gym.make_vec(args.env, num_envs=b * m, group_size=m, **split_arguments(args.env, "train"))
     timed = Timed(envs)
     settings = [(threads, precision) for threads in args.threads for precision in args.precisions]
@@ -179,11 +187,15 @@ def main() -> None:
             f"epoch {updates_per_epoch * seconds + valid_seconds:6.1f} s (validation {valid_seconds:.1f} s)  "
             f"speed x{first / seconds:.2f} of the first"
         )
-    print(f"time inside env.reset/step: {1000 * inside:.2f} ms of {1000 * first:.2f} ms per update "
-          f"({100 * inside / first:.1f}% of training time)")
+    print(
+        f"time inside env.reset/step: {1000 * inside:.2f} ms of {1000 * first:.2f} ms per update "
+        f"({100 * inside / first:.1f}% of training time)"
+    )
     if arrays is not None:
-        print(f"direct arrays: {b / direct:8.0f} images/s; env vs direct arrays: {1000 * (first - direct):.2f} ms "
-              f"more per update ({100 * (1 - direct / first):.1f}% of training time)")
+        print(
+            f"direct arrays: {b / direct:8.0f} images/s; env vs direct arrays: {1000 * (first - direct):.2f} ms "
+            f"more per update ({100 * (1 - direct / first):.1f}% of training time)"
+        )
     if args.profile:
         profiler = cProfile.Profile()
         profiler.enable()

@@ -73,8 +73,16 @@ def train(source: Any, epochs: int = 60) -> Any:
     import agents
     import ram_env
 
-    config = agents.ReinforceConfig(epochs=epochs, batch_size=64, learning_rate=3e-3, glimpse_hidden=64,
-                                    location_hidden=32, hidden_size=128, location_std=0.15, num_threads=1)
+    config = agents.ReinforceConfig(
+        epochs=epochs,
+        batch_size=64,
+        learning_rate=3e-3,
+        glimpse_hidden=64,
+        location_hidden=32,
+        hidden_size=128,
+        location_std=0.15,
+        num_threads=1,
+    )
     agent = agents.ReinforceRAM(ram_env.IMAGES_ID, config, device="cpu", env_kwargs={"source": source, **ENV_KWARGS})
     agent.learn()
     return agent
@@ -91,8 +99,9 @@ def errors(agent: Any, split: str) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=None,
-                        help="write the PNG folder here and keep it (default: a temporary one)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="write the PNG folder here and keep it (default: a temporary one)"
+    )
     parser.add_argument("--per-class", type=int, default=500, help="images of each of the 4 classes")
     parser.add_argument("--epochs", type=int, default=60, help="training epochs (0: only write the folder)")
     args = parser.parse_args()
@@ -110,8 +119,10 @@ def main() -> None:
         agent = train(str(folder), args.epochs)
         for split in ("test", "train"):
             learned, random_locations = errors(agent, split)
-            print(f"{split} error {100 * learned:.1f}% (chance 75%), with random glimpse locations "
-                  f"{100 * random_locations:.1f}%")
+            print(
+                f"{split} error {100 * learned:.1f}% (chance 75%), with random glimpse locations "
+                f"{100 * random_locations:.1f}%"
+            )
     print(f"{time.perf_counter() - start:.0f} s")
 
 

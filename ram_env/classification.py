@@ -154,11 +154,15 @@ class GlimpseEpisodes(Episodes):
     def n_clutter(self, value: int) -> None:
         check_int("n_clutter", value, 0)
         if value > self.task.n_clutter:
-            raise ValueError(f"n_clutter can be lowered from the task's {self.task.n_clutter} but not raised above it, "
-                             f"got {value}: make the env with n_clutter={value} instead")
+            raise ValueError(
+                f"n_clutter can be lowered from the task's {self.task.n_clutter} but not raised above it, "
+                f"got {value}: make the env with n_clutter={value} instead"
+            )
         if value != self.task.n_clutter and self.task.split != "train":
-            raise ValueError(f"n_clutter of a {self.task.split!r} env stays the task's {self.task.n_clutter}: its "
-                             "canvases are fixed, so that every agent is scored on the same ones")
+            raise ValueError(
+                f"n_clutter of a {self.task.split!r} env stays the task's {self.task.n_clutter}: its "
+                "canvases are fixed, so that every agent is scored on the same ones"
+            )
         self._n_clutter = int(value)
 
     def check_options(self, options: dict[str, Any], n: int, known: tuple[str, ...] = ()) -> dict[str, np.ndarray]:

@@ -159,8 +159,7 @@ def load_dataset(data_dir: str | Path | None = None) -> Dataset:
     """
     if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
         raise ValueError(
-            f"data_dir must be a folder path (str or pathlib.Path) or None, got {type(data_dir).__name__} "
-            f"{data_dir!r}"
+            f"data_dir must be a folder path (str or pathlib.Path) or None, got {type(data_dir).__name__} {data_dir!r}"
         )
     folder = shipped_mnist_dir() if data_dir is None else Path(data_dir).expanduser()
     if not folder.is_dir():

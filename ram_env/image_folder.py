@@ -103,8 +103,9 @@ def _class_files(split_dir: Path, class_names: tuple[str, ...] | None) -> list[t
     return files
 
 
-def _fitted(path: Path, image: np.ndarray, image_size: int | None, fit: str, first: tuple[Path, tuple[int, int]] | None
-            ) -> np.ndarray:
+def _fitted(
+    path: Path, image: np.ndarray, image_size: int | None, fit: str, first: tuple[Path, tuple[int, int]] | None
+) -> np.ndarray:
     """``image`` fitted to ``image_size`` by ``fit`` as soon as it is decoded (so memory follows the fitted
     size), or (``fit="none"``) checked to have the size of the ``first`` image ``(path, (h, w))``."""
     if image_size is None and fit == "none":

@@ -82,9 +82,11 @@ class ImageSet:
         envs call it before they read images (every reset); a stat of each file, no reading."""
         origin = self.origin
         if self.mapped and origin is not None and files_hash(Path(origin[0])) != self.files:
-            raise ImageDataError(f"{origin[0]} changed on disk while an env was reading it (memory-mapped): make "
-                                 "the env again to read the new files, and replace a source by writing a new file and "
-                                 "renaming it over the old one")
+            raise ImageDataError(
+                f"{origin[0]} changed on disk while an env was reading it (memory-mapped): make "
+                "the env again to read the new files, and replace a source by writing a new file and "
+                "renaming it over the old one"
+            )
 
     def split(self, name: str) -> ImageSplit:
         """The split called ``name`` ("train", "valid" or "test")."""
@@ -123,8 +125,11 @@ def files_hash(path: Path) -> str:
     digest = hashlib.sha256()
     for file in files:
         stat = file.stat()
-        digest.update(f"{file.relative_to(path) if file != path else file.name}\0{stat.st_size}\0"
-                      f"{stat.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+        digest.update(
+            f"{file.relative_to(path) if file != path else file.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode(
+                "utf-8", "surrogateescape"
+            )
+        )
     return digest.hexdigest()
 
 

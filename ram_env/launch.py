@@ -16,8 +16,17 @@ from pathlib import Path
 # The folder that holds ram-env's packages: ram_env/ and, beside it, agents/ (site-packages, or a checkout).
 OWN_ROOT = Path(__file__).resolve().parent.parent
 # The top-level modules of the agents extra's requirements (pyproject.toml), named when one is missing.
-AGENTS_EXTRA_MODULES = ("torch", "stable_baselines3", "sb3_contrib", "tensorboard", "tqdm", "rich", "matplotlib",
-                        "PIL", "tomli")
+AGENTS_EXTRA_MODULES = (
+    "torch",
+    "stable_baselines3",
+    "sb3_contrib",
+    "tensorboard",
+    "tqdm",
+    "rich",
+    "matplotlib",
+    "PIL",
+    "tomli",
+)
 
 
 def foreign_agents() -> str | None:
@@ -36,8 +45,10 @@ def foreign_agents() -> str | None:
     else:  # a namespace package (no __init__.py) or a plain module agents.py
         locations = list(spec.submodule_search_locations or [])
         folder = Path(locations[0] if locations else spec.origin or "?")
-    return (f"the `agents` package found at {folder} is not ram-env's (another installed package, e.g. the "
-            "OpenAI Agents SDK, uses that name); use a virtual environment of its own for ram-env")
+    return (
+        f"the `agents` package found at {folder} is not ram-env's (another installed package, e.g. the "
+        "OpenAI Agents SDK, uses that name); use a virtual environment of its own for ram-env"
+    )
 
 
 def prog_name(default: str) -> str:
@@ -60,8 +71,9 @@ def _run(module: str, default_prog: str, argv: list[str] | None) -> int:
         missing = (exc.name or "").partition(".")[0]
         if missing not in AGENTS_EXTRA_MODULES:
             raise
-        print(f"{prog}: the agents need {missing}, which is not installed: pip install 'ram-env[agents]'",
-              file=sys.stderr)
+        print(
+            f"{prog}: the agents need {missing}, which is not installed: pip install 'ram-env[agents]'", file=sys.stderr
+        )
         return 2
     return main(argv)
 

@@ -47,9 +47,7 @@ def game_seeds(split: str, seed: int, index: np.ndarray) -> np.ndarray:
     return GAME_SEED_OFFSETS[split] + seed + index
 
 
-def carved_rows(
-    n_images: int, fractions: dict[str, float], seed: int, where: str
-) -> dict[str, np.ndarray]:
+def carved_rows(n_images: int, fractions: dict[str, float], seed: int, where: str) -> dict[str, np.ndarray]:
     """Seeded split of ``n_images`` images: ``round(fraction * n_images)`` images for each split of
     ``fractions`` (e.g. ``{"valid": 0.1, "test": 0.1}``), the rest for "train".
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-_spec = importlib.util.spec_from_file_location("own_images", Path(__file__).resolve().parents[1] / "examples" /
-                                               "own_images.py")
+_spec = importlib.util.spec_from_file_location(
+    "own_images", Path(__file__).resolve().parents[1] / "examples" / "own_images.py"
+)
 own_images = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(own_images)
 

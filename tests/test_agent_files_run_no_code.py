@@ -42,8 +42,10 @@ def poisoned_sb3_file(path: Path, marker: Path) -> Path:
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("data", json.dumps({"evil": {":type:": "<class 'x'>", ":serialized:": entry}}))
     shipped = read_checkpoint(REPO / "agents/trained/recurrent_ppo/GlimpseCatch-v0/agent.pt")
-    settings = {key: shipped[key] for key in ("algo", "env_id", "num_envs", "seed", "grid_size",
-                                               "location_init_std", "env_kwargs", "hyperparams")}
+    settings = {
+        key: shipped[key]
+        for key in ("algo", "env_id", "num_envs", "seed", "grid_size", "location_init_std", "env_kwargs", "hyperparams")
+    }
     return atomic_save({"format": FORMAT, **settings, "history": [], "model": archive.getvalue()}, path)
 
 
@@ -96,8 +98,13 @@ def test_every_command_refuses_it_with_one_line(
     assert "can run code" in _one_line_error(code, capsys.readouterr().err)
     (run_dir / "checkpoints" / "best.pt").write_bytes(path.read_bytes())
     (run_dir / "test.json").write_text(json.dumps({"error": 0.0, "selection": "best"}))
-    ship = subprocess.run([sys.executable, "-m", "agents.cli.ship", str(run_dir), "--root", str(tmp_path / "trained")],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    ship = subprocess.run(
+        [sys.executable, "-m", "agents.cli.ship", str(run_dir), "--root", str(tmp_path / "trained")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "can run code" in _one_line_error(ship.returncode, ship.stderr)
     assert not (tmp_path / "trained").exists() and not marker.exists()
 

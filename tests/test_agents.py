@@ -254,8 +254,10 @@ def test_valid_size_scores_the_first_images_of_the_valid_split(small_mnist: str)
     assert round(first_seven["error"] * 7, 9).is_integer()
     whole = small_agent(small_mnist, epochs=1, valid_size=10**9)  # more than the split: all of it
     whole.learn()
-    assert whole.history[-1]["valid_error"] == agents.evaluate(
-        whole, "GlimpseMNIST-v0", split="valid", **whole.env_kwargs)["error"]
+    assert (
+        whole.history[-1]["valid_error"]
+        == agents.evaluate(whole, "GlimpseMNIST-v0", split="valid", **whole.env_kwargs)["error"]
+    )
     with pytest.raises(ValueError, match="valid_size must be >= 0"):
         agents.ReinforceConfig(valid_size=-1)
 
@@ -263,6 +265,7 @@ def test_valid_size_scores_the_first_images_of_the_valid_split(small_mnist: str)
 def test_validation_line() -> None:
     record = {"timesteps": 1234567, "epoch": 7, "valid_error": 0.03125, "train_seconds": 90.0}
     assert validation_line(record, 0.025) == (
-        "validation at 1,234,567 env steps (epoch 7): error 3.12% (best 2.50%), 1.5 min of training")
+        "validation at 1,234,567 env steps (epoch 7): error 3.12% (best 2.50%), 1.5 min of training"
+    )
     del record["epoch"]
     assert validation_line(record, 0.03125).startswith("validation at 1,234,567 env steps: error 3.12% (")

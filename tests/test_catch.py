@@ -175,7 +175,7 @@ def test_render_draws_the_ball_the_paddle_and_the_glimpse() -> None:
     (row, column), paddle = episodes.ball[0], int(episodes.paddle[0])
 
     def cell(r: int, c: int) -> np.ndarray:
-        return frame[r * 12 + 3:r * 12 + 9, c * 12 + 3:c * 12 + 9]  # the inner pixels, clear of drawn lines
+        return frame[r * 12 + 3 : r * 12 + 9, c * 12 + 3 : c * 12 + 9]  # the inner pixels, clear of drawn lines
 
     assert (cell(row, column) == 255).all()
     assert (cell(23, paddle) == 255).all() and (cell(23, paddle + 1) == 255).all()

@@ -43,9 +43,7 @@ def test_an_intact_checkpoint_loads_with_the_same_weights(small_agent: agents.Re
         torch.testing.assert_close(back.model.state_dict()[name], tensor, rtol=0, atol=0)
 
 
-def test_a_payload_without_its_checksum_envelope_is_refused(
-    small_agent: agents.ReinforceRAM, tmp_path: Path
-) -> None:
+def test_a_payload_without_its_checksum_envelope_is_refused(small_agent: agents.ReinforceRAM, tmp_path: Path) -> None:
     bare = read_checkpoint(small_agent.save(tmp_path / "new.pt"))
     torch.save(bare, tmp_path / "bare.pt")  # the payload itself, without the envelope and its SHA-256
     with pytest.raises(ValueError, match="is not a saved agent: it is a PyTorch file without the checksum envelope"):

@@ -25,7 +25,6 @@ SMALL = ["--n-glimpses", "3", "--batch-size", "50", "--epochs", "2", "--warmup-e
          "--valid-size", "500"]  # fmt: skip
 
 
-
 @pytest.fixture(scope="module")
 def saved_agent(tmp_path_factory: pytest.TempPathFactory, small_mnist: str) -> Path:
     """An untrained small REINFORCE agent on the small dataset (3 glimpses), saved."""
@@ -61,14 +60,18 @@ def error_line(err: str) -> str:
         (["--n-glimpses", "1"], "--n-glimpses must be >= 2 (the agents choose at least one location), got 1"),
         (["--pictures", "100000"], "--pictures 100000: the test split of GlimpseMNIST-v0 has only 10,000 episodes"),
         (["--algo", "ppo", "--eval-episodes", "0"], "--eval-episodes must be >= 1"),
-        (["--algo", "ppo", "--eval-episodes", "6000"],
-         "--eval-episodes 6000: the valid split of GlimpseMNIST-v0 has only 5,000 episodes"),
+        (
+            ["--algo", "ppo", "--eval-episodes", "6000"],
+            "--eval-episodes 6000: the valid split of GlimpseMNIST-v0 has only 5,000 episodes",
+        ),
         (["--algo", "ppo", "--hyperparams", "n_steps=0"], "--hyperparams n_steps=0: must be an integer >= 1"),
         (["--algo", "ppo", "--hyperparams", "learning_rate=nan"], "--hyperparams learning_rate=nan: must be a finite"),
         (["--algo", "a2c", "--hyperparams", "learning_rate=lin_inf"], "--hyperparams learning_rate=lin_inf: must be a"),
         (["--algo", "ppo", "--hyperparams", "gamma=1.5"], "--hyperparams gamma=1.5: must be in [0, 1]"),
-        (["--env", "GlimpseCatch-v0", "--data-dir", "."],
-         "--data-dir is for the classification tasks; GlimpseCatch-v0 has no dataset: leave it out"),
+        (
+            ["--env", "GlimpseCatch-v0", "--data-dir", "."],
+            "--data-dir is for the classification tasks; GlimpseCatch-v0 has no dataset: leave it out",
+        ),
     ],
 )
 def test_bad_flags_end_in_one_line_and_exit_2_before_training(
@@ -104,8 +107,9 @@ def test_a_run_dir_under_a_file(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     (tmp_path / "file").write_text("x")
     code, _, err = run(["--run-dir", str(tmp_path / "file" / "run")], capsys)
     assert code == 2
-    assert error_line(err) == (f"--run-dir {tmp_path / 'file' / 'run'}: cannot create it (Not a directory); "
-                               "choose another --run-dir")
+    assert error_line(err) == (
+        f"--run-dir {tmp_path / 'file' / 'run'}: cannot create it (Not a directory); choose another --run-dir"
+    )
 
 
 @pytest.fixture
@@ -144,8 +148,9 @@ def test_run_dir_entries_of_the_wrong_kind(
     code, _, err = run(["--run-dir", str(run_dir)], capsys)
     kind, wanted = ("a folder", "a file") if make_folder else ("a file", "a folder")
     assert code == 2
-    assert error_line(err) == (f"--run-dir {run_dir}: {run_dir / name} is {kind}, not {wanted}; move it away or "
-                               "choose another --run-dir")
+    assert error_line(err) == (
+        f"--run-dir {run_dir}: {run_dir / name} is {kind}, not {wanted}; move it away or choose another --run-dir"
+    )
 
 
 def test_a_new_run_removes_orphan_temporary_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -200,8 +205,10 @@ def test_resume_of_a_finished_run_says_so(small_mnist: str, capsys: pytest.Captu
     orphan.write_bytes(b"")
     code, out, _ = run(["--run-dir", str(tmp_path), "--resume", "--pictures", "0"], capsys)
     assert code == 0
-    assert out == (f"{tmp_path} is finished (3,000 env steps) and tested: --resume did nothing; the test result is "
-                   f"in {tmp_path / 'test.json'}\n")
+    assert out == (
+        f"{tmp_path} is finished (3,000 env steps) and tested: --resume did nothing; the test result is "
+        f"in {tmp_path / 'test.json'}\n"
+    )
     assert (tmp_path / "test.json").read_text() == '{"error": 0.5}'
     assert not orphan.exists()
 
@@ -233,10 +240,12 @@ def test_a_diverging_run_stops_in_one_line_and_keeps_the_last_good_checkpoint(
     code, _, err = run(["--data-dir", small_mnist, "--run-dir", str(run_dir), *SMALL], capsys)
     latest = run_dir / "checkpoints" / "latest.pt"
     assert code == 1
-    assert err == (f"{err.split(': error: ')[0]}: error: training stopped at 3,000 env steps: the loss is nan; the "
-                   "likely cause is a learning rate too large for this task (--learning-rate, now 0.002); a smaller "
-                   "one, or a longer --warmup-epochs, usually cures it; the last good checkpoint, "
-                   f"{latest}, is kept\n")
+    assert err == (
+        f"{err.split(': error: ')[0]}: error: training stopped at 3,000 env steps: the loss is nan; the "
+        "likely cause is a learning rate too large for this task (--learning-rate, now 0.002); a smaller "
+        "one, or a longer --warmup-epochs, usually cures it; the last good checkpoint, "
+        f"{latest}, is kept\n"
+    )
     kept = agents.load(latest)
     assert kept.epoch == 1
     assert all(torch.isfinite(p).all() for p in kept.model.parameters())
@@ -278,12 +287,21 @@ def test_eval_only_refuses_training_flags_and_a_mismatching_env(
 ) -> None:
     base = ["--eval-only", "--checkpoint", str(saved_agent)]
     for extra, message in (
-        (["--env", "GlimpseCatch-v0"], f"--env GlimpseCatch-v0: {saved_agent} holds a reinforce agent of "
-                                       "GlimpseMNIST-v0; leave out --env or give another --checkpoint"),
-        (["--algo", "ppo"], f"--algo ppo: {saved_agent} holds a reinforce agent of GlimpseMNIST-v0; leave out "
-                            "--algo or give another --checkpoint"),
-        (["--run-dir", str(tmp_path)], "--run-dir is for training; --eval-only takes --checkpoint or --pretrained, "
-                                       "and --data-dir, --n-glimpses, --start, --seed, --device"),
+        (
+            ["--env", "GlimpseCatch-v0"],
+            f"--env GlimpseCatch-v0: {saved_agent} holds a reinforce agent of "
+            "GlimpseMNIST-v0; leave out --env or give another --checkpoint",
+        ),
+        (
+            ["--algo", "ppo"],
+            f"--algo ppo: {saved_agent} holds a reinforce agent of GlimpseMNIST-v0; leave out "
+            "--algo or give another --checkpoint",
+        ),
+        (
+            ["--run-dir", str(tmp_path)],
+            "--run-dir is for training; --eval-only takes --checkpoint or --pretrained, "
+            "and --data-dir, --n-glimpses, --start, --seed, --device",
+        ),
         (["--learning-rate", "0.1"], "--learning-rate is for training;"),
         (["--pictures", "3"], "--pictures is for training;"),
     ):
@@ -313,8 +331,10 @@ def test_eval_only_on_files_that_are_not_checkpoints(capsys: pytest.CaptureFixtu
     atomic_save({"format": FORMAT, "algo": "reinforce"}, tmp_path / "partial.pt")
     for name, message in (
         ("notes.pt", f"--checkpoint: {tmp_path / 'notes.pt'} is not a saved agent: it is a text file of 9 bytes"),
-        ("partial.pt", f"--checkpoint: {tmp_path / 'partial.pt'} is an incomplete saved agent: it lacks the field "
-                       "'env_id'"),
+        (
+            "partial.pt",
+            f"--checkpoint: {tmp_path / 'partial.pt'} is an incomplete saved agent: it lacks the field 'env_id'",
+        ),
     ):
         code, _, err = run(["--eval-only", "--checkpoint", str(tmp_path / name)], capsys)
         line = error_line(err)

@@ -53,7 +53,7 @@ def test_every_config_field_has_its_help_on_the_command_line() -> None:
 
 def test_missing_file_or_table_gives_no_defaults(tmp_path: Path) -> None:
     assert default_hyperparams("NoSuchEnv-v0", "reinforce") == {}
-    (tmp_path / "X-v0.toml").write_text('[ppo]\nlearning_rate = 1e-3\n')
+    (tmp_path / "X-v0.toml").write_text("[ppo]\nlearning_rate = 1e-3\n")
     assert default_hyperparams("X-v0", "reinforce", tmp_path) == {}
     assert default_hyperparams("X-v0", "ppo", tmp_path) == {"learning_rate": 1e-3}
 
@@ -88,8 +88,9 @@ def test_a_broken_shipped_file_is_a_usage_error(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "GlimpseMNIST-v0.toml").write_text("[reinforce]\nbatch_size = 0\n")
-    monkeypatch.setattr("agents.cli.train.default_hyperparams", lambda env_id, algo: default_hyperparams(
-        env_id, algo, tmp_path))
+    monkeypatch.setattr(
+        "agents.cli.train.default_hyperparams", lambda env_id, algo: default_hyperparams(env_id, algo, tmp_path)
+    )
     monkeypatch.setattr("agents.cli.train.hyperparams_file", lambda env_id: hyperparams_file(env_id, tmp_path))
     assert train_agent.main(["--run-dir", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err

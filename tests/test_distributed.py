@@ -39,8 +39,9 @@ def test_environment_and_shards() -> None:
     with pytest.raises(DistributedSetupError, match="MASTER_ADDR, MASTER_PORT are not: start the workers with"):
         Distributed.from_environment({"WORLD_SIZE": "2", "RANK": "0", "LOCAL_RANK": "0"})
     with pytest.raises(DistributedSetupError, match="outside"):
-        Distributed.from_environment({"WORLD_SIZE": "2", "RANK": "2", "LOCAL_RANK": "0", "MASTER_ADDR": "x",
-                                      "MASTER_PORT": "1"})
+        Distributed.from_environment(
+            {"WORLD_SIZE": "2", "RANK": "2", "LOCAL_RANK": "0", "MASTER_ADDR": "x", "MASTER_PORT": "1"}
+        )
     d = Distributed(1, 3, 1)
     assert d.shard(12) == slice(4, 8)
     assert d.block(10) == (4, 4)
@@ -50,8 +51,9 @@ def test_environment_and_shards() -> None:
         d.shard(10, "images per update")
 
 
-def gradients(agent: agents.ReinforceRAM, envs: gym.vector.VectorEnv, seeds: list[int], noise_seed: int,
-              module=None) -> list[torch.Tensor]:
+def gradients(
+    agent: agents.ReinforceRAM, envs: gym.vector.VectorEnv, seeds: list[int], noise_seed: int, module=None
+) -> list[torch.Tensor]:
     obs, _ = envs.reset(seed=seeds)
     generator = torch.Generator().manual_seed(noise_seed)
     agent.model.zero_grad(set_to_none=True)
@@ -61,8 +63,9 @@ def gradients(agent: agents.ReinforceRAM, envs: gym.vector.VectorEnv, seeds: lis
 
 
 def worker(rank: int, port: int, out: str) -> None:
-    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1",
-                      MASTER_PORT=str(port))
+    os.environ.update(
+        RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port)
+    )
     torch.set_num_threads(1)
     distributed = Distributed.from_environment()
     distributed.start("cpu", timeout_s=60)
@@ -90,19 +93,51 @@ def test_two_worker_gradient_equals_one_process_gradient(tmp_path: Path) -> None
 
 
 def torchrun(args: list[str], extra: list[str] = (), **kwargs) -> subprocess.Popen:
-    command = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc_per_node", "2",
-               "--rdzv_backend", "c10d", "--rdzv_endpoint", f"127.0.0.1:{free_port()}", *extra,
-               str(ROOT / "train_agent.py"), *args]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nnodes",
+        "1",
+        "--nproc_per_node",
+        "2",
+        "--rdzv_backend",
+        "c10d",
+        "--rdzv_endpoint",
+        f"127.0.0.1:{free_port()}",
+        *extra,
+        str(ROOT / "train_agent.py"),
+        *args,
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            **kwargs)
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs
+    )
 
 
 def small_run_args(tmp_path: Path, run_dir: Path, epochs: int) -> list[str]:
     data = write_small_mnist(tmp_path / "data")
-    return ["--env", "GlimpseMNIST-v0", "--data-dir", str(data), "--n-glimpses", "3", "--batch-size", "50",
-            "--epochs", str(epochs), "--learning-rate", "3e-3", "--warmup-epochs", "0", "--run-dir", str(run_dir),
-            "--no-progress-bar", "--pictures", "2"]
+    return [
+        "--env",
+        "GlimpseMNIST-v0",
+        "--data-dir",
+        str(data),
+        "--n-glimpses",
+        "3",
+        "--batch-size",
+        "50",
+        "--epochs",
+        str(epochs),
+        "--learning-rate",
+        "3e-3",
+        "--warmup-epochs",
+        "0",
+        "--run-dir",
+        str(run_dir),
+        "--no-progress-bar",
+        "--pictures",
+        "2",
+    ]
 
 
 @pytest.mark.slow
@@ -176,8 +211,14 @@ def test_a_missing_rendezvous_is_one_clear_line() -> None:
     env = {**os.environ, "WORLD_SIZE": "2", "RANK": "0", "LOCAL_RANK": "0"}
     env.pop("MASTER_ADDR", None)
     env.pop("MASTER_PORT", None)
-    result = subprocess.run([sys.executable, "train_agent.py", "--epochs", "1"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "train_agent.py", "--epochs", "1"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("train_agent.py: error: WORLD_SIZE is set but MASTER_ADDR, MASTER_PORT are not")

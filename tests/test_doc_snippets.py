@@ -30,8 +30,11 @@ import torch
 from agents.defaults import env_hyperparams
 
 REPO = Path(__file__).resolve().parents[1]
-DOCUMENTS = ["README.md", "CONTRIBUTING.md",
-             *sorted(str(path.relative_to(REPO)) for path in (REPO / "docs").glob("*.md"))]
+DOCUMENTS = [
+    "README.md",
+    "CONTRIBUTING.md",
+    *sorted(str(path.relative_to(REPO)) for path in (REPO / "docs").glob("*.md")),
+]
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", flags=re.S | re.M)
 LEARN = "model.learn("
 # The blocks that take more than about 5 s, by a text that only they hold in their document.
@@ -83,8 +86,9 @@ def test_every_page_is_found_and_has_code() -> None:
 
 
 @pytest.mark.parametrize(("document", "index"), list(python_blocks()))
-def test_python_block(document: str, index: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                      one_thread: None) -> None:
+def test_python_block(
+    document: str, index: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_thread: None
+) -> None:
     monkeypatch.chdir(tmp_path)
     block = runnable(blocks(document, "python")[index])
     exec(compile(block, f"{document}, python block {index}", "exec"), {"__name__": "__doc__"})  # noqa: S102

@@ -236,9 +236,11 @@ def test_ram_env_needs_no_torch() -> None:
 
 @pytest.mark.parametrize(
     ("env_id", "sizes"),
-    [("GlimpseMNIST-v0", {"train": 55_000, "valid": 5_000, "test": 10_000}),
-     ("GlimpseClutteredMNIST100-v0", {"train": 55_000, "valid": 5_000, "test": 10_000}),
-     ("GlimpseCatch-v0", {"train": 50_000, "valid": 5_000, "test": 10_000})],
+    [
+        ("GlimpseMNIST-v0", {"train": 55_000, "valid": 5_000, "test": 10_000}),
+        ("GlimpseClutteredMNIST100-v0", {"train": 55_000, "valid": 5_000, "test": 10_000}),
+        ("GlimpseCatch-v0", {"train": 50_000, "valid": 5_000, "test": 10_000}),
+    ],
 )
 def test_envs_report_their_split_sizes(env_id: str, sizes: dict[str, int]) -> None:
     env, envs = gym.make(env_id), gym.make_vec(env_id, num_envs=2)
@@ -247,7 +249,11 @@ def test_envs_report_their_split_sizes(env_id: str, sizes: dict[str, int]) -> No
 
 def test_an_image_source_reports_its_own_split_sizes() -> None:
     images = np.zeros((30, 8, 8), np.uint8)
-    source = {"train_images": images, "train_labels": np.arange(30) % 3, "test_images": images[:7],
-              "test_labels": np.arange(7) % 3}
+    source = {
+        "train_images": images,
+        "train_labels": np.arange(30) % 3,
+        "test_images": images[:7],
+        "test_labels": np.arange(7) % 3,
+    }
     env = gym.make("GlimpseImages-v0", source=source, valid_fraction=0.2, glimpse_size=4, n_scales=1)
     assert env.unwrapped.split_sizes() == {"train": 24, "valid": 6, "test": 7}

@@ -41,8 +41,16 @@ def test_the_public_glimpse_function_reads_the_retina() -> None:
 
 def test_env_class_docstrings_have_the_cartpole_sections() -> None:
     for cls in (ram_env.GlimpseEnv, ram_env.CatchEnv):
-        for section in ("Description", "Action Space", "Observation Space", "Rewards", "Starting State",
-                        "Episode End", "Arguments", "Examples"):
+        for section in (
+            "Description",
+            "Action Space",
+            "Observation Space",
+            "Rewards",
+            "Starting State",
+            "Episode End",
+            "Arguments",
+            "Examples",
+        ):
             assert f"## {section}\n" in cls.__doc__, (cls.__name__, section)
 
 

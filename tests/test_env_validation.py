@@ -139,8 +139,13 @@ def _finite_real(value: object) -> bool:
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.one_of(st.floats(), st.integers(), st.text(max_size=3), st.complex_numbers(), st.none()),
-                min_size=2, max_size=2))
+@given(
+    st.lists(
+        st.one_of(st.floats(), st.integers(), st.text(max_size=3), st.complex_numbers(), st.none()),
+        min_size=2,
+        max_size=2,
+    )
+)
 def test_location_property(location: list) -> None:
     """A location pair is accepted exactly when both are real, finite numbers; else a ValueError naming it."""
     if all(_finite_real(v) for v in location):
@@ -165,8 +170,10 @@ def test_extra_action_keys_are_refused(env: gym.Env, envs: gym.vector.VectorEnv)
 
 @pytest.mark.parametrize("data_dir", [123, 4.5, ["a"]], ids=repr)
 def test_data_dir_that_is_not_a_path(data_dir: object) -> None:
-    for make in (lambda: gym.make("GlimpseMNIST-v0", data_dir=data_dir),
-                 lambda: gym.make_vec("GlimpseMNIST-v0", num_envs=2, data_dir=data_dir)):
+    for make in (
+        lambda: gym.make("GlimpseMNIST-v0", data_dir=data_dir),
+        lambda: gym.make_vec("GlimpseMNIST-v0", num_envs=2, data_dir=data_dir),
+    ):
         with pytest.raises(ValueError, match=r"^data_dir must be a folder path \(str or pathlib.Path\) or None"):
             make()
 

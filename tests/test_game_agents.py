@@ -21,9 +21,19 @@ SMALL_CATCH = {"screen_size": 10, "glimpse_size": 4, "n_scales": 2}  # 9 steps; 
 
 
 def small_catch_agent(**config: object) -> agents.ReinforceRAM:
-    settings = {"core": "lstm", "batch_size": 128, "epochs": 100, "warmup_epochs": 0.0, "learning_rate": 1e-3,
-                "hidden_size": 64, "glimpse_hidden": 32, "location_hidden": 32, "entropy_coef": 0.01,
-                "valid_size": 1000, **config}
+    settings = {
+        "core": "lstm",
+        "batch_size": 128,
+        "epochs": 100,
+        "warmup_epochs": 0.0,
+        "learning_rate": 1e-3,
+        "hidden_size": 64,
+        "glimpse_hidden": 32,
+        "location_hidden": 32,
+        "entropy_coef": 0.01,
+        "valid_size": 1000,
+        **config,
+    }
     return agents.ReinforceRAM("GlimpseCatch-v0", agents.ReinforceConfig(**settings), env_kwargs=SMALL_CATCH)
 
 
@@ -153,8 +163,12 @@ def test_recurrent_ppo_learns_catch_from_the_reward() -> None:
     """RecurrentPPO (sb3-contrib, unchanged) on the 10x10 game, 150k env steps: the
     catch rate rises far above the untrained policy's (measured: error 0.90 untrained, 0.15 after)."""
     torch.set_num_threads(1)
-    policy_kwargs = {"lstm_hidden_size": 64, "shared_lstm": True, "enable_critic_lstm": False,
-                     "features_extractor_kwargs": {"glimpse_hidden": 32, "location_hidden": 32, "features_dim": 64}}
+    policy_kwargs = {
+        "lstm_hidden_size": 64,
+        "shared_lstm": True,
+        "enable_critic_lstm": False,
+        "features_extractor_kwargs": {"glimpse_hidden": 32, "location_hidden": 32, "features_dim": 64},
+    }
     hyperparams = {"n_steps": 9, "batch_size": 576, "n_epochs": 4, "learning_rate": 1e-3, "gamma": 1.0,
                    "ent_coef": 0.003, "policy_kwargs": policy_kwargs}  # fmt: skip
     agent = agents.SB3Agent("recurrent_ppo", "GlimpseCatch-v0", num_envs=256, grid_size=5, env_kwargs=SMALL_CATCH,

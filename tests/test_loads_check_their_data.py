@@ -46,8 +46,9 @@ def test_the_checkpoints_store_the_images_fingerprint(image_run: tuple[Path, Pat
     assert fingerprint["channels"] == 3 and sum(fingerprint["sizes"]) == 100 and len(fingerprint["files"]) == 64
 
 
-def test_changed_images_stop_a_resume(image_run: tuple[Path, Path], tmp_path: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_changed_images_stop_a_resume(
+    image_run: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     source, run_dir = image_run
     copy_source, copy_run = tmp_path / "shapes", tmp_path / "run"
     shutil.copytree(source, copy_source)
@@ -69,15 +70,17 @@ def test_changed_images_stop_a_resume(image_run: tuple[Path, Path], tmp_path: Pa
     assert (copy_run / "metrics.jsonl").read_text() == metrics
 
 
-def test_eval_only_on_other_images(image_run: tuple[Path, Path], tmp_path: Path,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_eval_only_on_other_images(
+    image_run: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     source, run_dir = image_run
     checkpoint = str(run_dir / "checkpoints" / "latest.pt")
     other = write_image_folder(tmp_path / "other", per_class=25, seed=1)
     code = train_agent.main(["--eval-only", "--checkpoint", checkpoint, "--source", str(other)])
     assert "its images have changed since it was saved" in _one_line(code, capsys)
-    assert train_agent.main(["--eval-only", "--checkpoint", checkpoint, "--source", str(other),
-                             "--allow-other-data"]) == 0
+    assert (
+        train_agent.main(["--eval-only", "--checkpoint", checkpoint, "--source", str(other), "--allow-other-data"]) == 0
+    )
     assert "scoring on other images than" in capsys.readouterr().out
     more = tmp_path / "more"
     shutil.copytree(other, more)
@@ -94,8 +97,9 @@ def test_eval_only_on_other_images(image_run: tuple[Path, Path], tmp_path: Path,
     assert "it was trained on images of 3 colour channels, and the source has 1" in _one_line(code, capsys)
 
 
-def test_resume_refuses_another_runs_checkpoint(image_run: tuple[Path, Path], tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_resume_refuses_another_runs_checkpoint(
+    image_run: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _, run_dir = image_run
     catch = agents.load_pretrained("GlimpseCatch-v0")
     copy_run = tmp_path / "run"

@@ -37,8 +37,17 @@ def _error_line(stderr: str) -> str:
 
 def test_ctrl_c_stops_with_the_resume_command(small_mnist: str, tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
-    command = [sys.executable, "train_agent.py", "--data-dir", small_mnist, "--run-dir", str(run_dir), *SMALL,
-               "--epochs", "30"]
+    command = [
+        sys.executable,
+        "train_agent.py",
+        "--data-dir",
+        small_mnist,
+        "--run-dir",
+        str(run_dir),
+        *SMALL,
+        "--epochs",
+        "30",
+    ]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     latest = run_dir / "checkpoints" / "latest.pt"
     deadline = time.time() + 300
@@ -47,8 +56,9 @@ def test_ctrl_c_stops_with_the_resume_command(small_mnist: str, tmp_path: Path) 
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130
-    assert _error_line(err) == (f"train_agent.py: stopped; resume with: python train_agent.py --run-dir {run_dir} "
-                                "--resume")
+    assert _error_line(err) == (
+        f"train_agent.py: stopped; resume with: python train_agent.py --run-dir {run_dir} --resume"
+    )
     assert agents.load(latest).epoch >= 1
 
 
@@ -71,8 +81,10 @@ def test_a_full_disk_keeps_the_last_checkpoint(
     code = train_agent.main(["--data-dir", small_mnist, "--run-dir", str(run_dir), *SMALL, "--epochs", "3"])
     line = _error_line(capsys.readouterr().err)
     assert code == 2 and "error: no space left on /" in line
-    assert f"the last checkpoint (epoch 1) is intact: free some space, then continue with python train_agent.py " \
-           f"--run-dir {run_dir} --resume" in line
+    assert (
+        f"the last checkpoint (epoch 1) is intact: free some space, then continue with python train_agent.py "
+        f"--run-dir {run_dir} --resume" in line
+    )
     assert agents.load(run_dir / "checkpoints" / "latest.pt").epoch == 1
     assert not list((run_dir / "checkpoints").glob("*.tmp"))
 
@@ -113,8 +125,14 @@ def test_a_checksummed_pickle_is_refused_in_one_line(tmp_path: Path, capsys: pyt
     import hashlib
 
     buffer = io.BytesIO()
-    torch.save({"format": ENVELOPE, "sha256": hashlib.sha256(data).hexdigest(),
-                "payload": torch.frombuffer(bytearray(data), dtype=torch.uint8)}, buffer)
+    torch.save(
+        {
+            "format": ENVELOPE,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "payload": torch.frombuffer(bytearray(data), dtype=torch.uint8),
+        },
+        buffer,
+    )
     (tmp_path / "agent.pt").write_bytes(buffer.getvalue())
     code = train_agent.main(["--eval-only", "--checkpoint", str(tmp_path / "agent.pt")])
     line = _error_line(capsys.readouterr().err)

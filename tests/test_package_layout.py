@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+
 def test_importing_agents_and_reinforce_loads_no_stable_baselines3() -> None:
     code = (
         "import sys\n"

@@ -23,8 +23,10 @@ else:
 
 REPO = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
-FOREIGN_LINE = (r"^{prog}: the `agents` package found at {path} is not ram-env's \(another installed package, e\.g\. "
-                r"the OpenAI Agents SDK, uses that name\); use a virtual environment of its own for ram-env$")
+FOREIGN_LINE = (
+    r"^{prog}: the `agents` package found at {path} is not ram-env's \(another installed package, e\.g\. "
+    r"the OpenAI Agents SDK, uses that name\); use a virtual environment of its own for ram-env$"
+)
 
 
 def test_both_packages_report_the_distributions_version() -> None:
@@ -34,8 +36,12 @@ def test_both_packages_report_the_distributions_version() -> None:
 
 
 def test_the_version_is_written_only_in_pyproject() -> None:
-    written = [path.relative_to(REPO) for package in ("ram_env", "agents") for path in (REPO / package).rglob("*.py")
-               if re.search(r"^__version__\s*=\s*['\"]", path.read_text(), re.MULTILINE)]
+    written = [
+        path.relative_to(REPO)
+        for package in ("ram_env", "agents")
+        for path in (REPO / package).rglob("*.py")
+        if re.search(r"^__version__\s*=\s*['\"]", path.read_text(), re.MULTILINE)
+    ]
     assert written == []
 
 
@@ -47,8 +53,9 @@ def test_changelog_and_citation_name_this_version() -> None:
     citation = (REPO / "CITATION.cff").read_text()
     assert re.search(r"^cff-version: 1\.2\.0$", citation, re.MULTILINE)
     assert re.search(rf"^version: {re.escape(version)}$", citation, re.MULTILINE)
-    assert re.search(r"^preferred-citation:\n(?:  .*\n)*  title: \"Recurrent Models of Visual Attention\"$", citation,
-                     re.MULTILINE)
+    assert re.search(
+        r"^preferred-citation:\n(?:  .*\n)*  title: \"Recurrent Models of Visual Attention\"$", citation, re.MULTILINE
+    )
 
 
 def test_project_urls_and_scripts() -> None:
@@ -85,8 +92,9 @@ def test_a_foreign_agents_package_is_one_line_and_exit_2(foreign: Path, command:
     result = run_python(["-c", code], cwd=foreign, pythonpath=foreign)
     assert result.returncode == 2, result.stderr  # 99: the foreign package was imported
     assert result.stdout == ""
-    assert re.fullmatch(FOREIGN_LINE.format(prog=prog, path=re.escape(str(foreign.resolve() / "agents"))) + "\n",
-                        result.stderr)
+    assert re.fullmatch(
+        FOREIGN_LINE.format(prog=prog, path=re.escape(str(foreign.resolve() / "agents"))) + "\n", result.stderr
+    )
 
 
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="python -P is new in 3.11")
@@ -94,8 +102,10 @@ def test_train_agent_py_checks_too(foreign: Path) -> None:
     # -P: the script's folder (the checkout, holding ram-env's agents) is not put first on sys.path.
     result = run_python(["-P", str(REPO / "train_agent.py"), "--help"], cwd=foreign, pythonpath=foreign)
     assert result.returncode == 2, result.stderr
-    assert re.fullmatch(FOREIGN_LINE.format(prog="train_agent.py", path=re.escape(str(foreign.resolve() / "agents")))
-                        + "\n", result.stderr)
+    assert re.fullmatch(
+        FOREIGN_LINE.format(prog="train_agent.py", path=re.escape(str(foreign.resolve() / "agents"))) + "\n",
+        result.stderr,
+    )
 
 
 def test_own_agents_pass_the_check(capsys: pytest.CaptureFixture[str]) -> None:

@@ -43,9 +43,16 @@ def test_rows_show_the_figures_of_each_runs_test_json(tmp_path: Path, capsys: py
         run_dir = tmp_path / f"reinforce_{env_id}_0"
         run_dir.mkdir()
         (run_dir / "config.json").write_text(json.dumps({"env_kwargs": {"n_glimpses": 3 + i}}))
-        (run_dir / "test.json").write_text(json.dumps(
-            {"error": 0.0123 + i / 100, "random_location_error": 0.4567, "valid_errors": [0.5] * (2 + i),
-             "train_seconds": 90 * (i + 1)}))
+        (run_dir / "test.json").write_text(
+            json.dumps(
+                {
+                    "error": 0.0123 + i / 100,
+                    "random_location_error": 0.4567,
+                    "valid_errors": [0.5] * (2 + i),
+                    "train_seconds": 90 * (i + 1),
+                }
+            )
+        )
     assert load_script().main(["--runs-dir", str(tmp_path)]) == 0
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| Glimpse")]
     assert rows == [

@@ -19,8 +19,13 @@ SPLIT = 10_000  # the test split's size: path k's seeds start at k * SPLIT
 class RandomGuesser:
     """Guesses a label drawn from torch's global generator at every step, and looks at the centre."""
 
-    def predict(self, observation: dict[str, np.ndarray], state: Any = None, episode_start: Any = None,
-                deterministic: bool = False) -> tuple[dict[str, np.ndarray], Any]:
+    def predict(
+        self,
+        observation: dict[str, np.ndarray],
+        state: Any = None,
+        episode_start: Any = None,
+        deterministic: bool = False,
+    ) -> tuple[dict[str, np.ndarray], Any]:
         n = len(observation["location"])
         label = torch.randint(0, 10, (n,)).numpy()
         return {"location": np.zeros((n, 2), np.float32), "label": label}, state
@@ -31,8 +36,9 @@ def paths_by_hand(n_paths: int) -> tuple[np.ndarray, np.ndarray]:
     played = []
     for k in range(n_paths):
         torch.manual_seed(k)
-        played.append(evaluate(RandomGuesser(), "GlimpseMNIST-v0", "test", N, deterministic=False,
-                               seed=k * SPLIT, **TASK))
+        played.append(
+            evaluate(RandomGuesser(), "GlimpseMNIST-v0", "test", N, deterministic=False, seed=k * SPLIT, **TASK)
+        )
     return np.stack([p["predictions"] for p in played]), played[0]["labels"]
 
 

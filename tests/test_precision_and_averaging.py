@@ -174,8 +174,9 @@ def test_n_clutter_cannot_rise_nor_change_on_valid_and_test() -> None:
 
 
 def test_the_curriculum_ramps_one_crop_at_a_time() -> None:
-    config = agents.ReinforceConfig(clutter_curriculum=0.5, batch_size=8, hidden_size=16, glimpse_hidden=8,
-                                    location_hidden=8)
+    config = agents.ReinforceConfig(
+        clutter_curriculum=0.5, batch_size=8, hidden_size=16, glimpse_hidden=8, location_hidden=8
+    )
     agent = agents.ReinforceRAM("GlimpseClutteredMNIST-v0", config)
     assert [agent.clutter(p) for p in (0.0, 0.124, 0.125, 0.3, 0.49, 0.5, 1.0)] == [0, 0, 1, 2, 3, 4, 4]
     plain = agents.ReinforceRAM("GlimpseClutteredMNIST-v0", agents.ReinforceConfig(batch_size=8))
@@ -189,10 +190,12 @@ def test_the_curriculum_ramps_one_crop_at_a_time() -> None:
 def test_training_under_a_curriculum_sets_the_training_envs_clutter(
     small_mnist: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = agents.ReinforceConfig(clutter_curriculum=1.0, batch_size=50, epochs=4, hidden_size=16,
-                                    glimpse_hidden=8, location_hidden=8)
-    agent = agents.ReinforceRAM("GlimpseClutteredMNIST-v0", config,
-                                env_kwargs={"n_glimpses": 2, "data_dir": small_mnist})
+    config = agents.ReinforceConfig(
+        clutter_curriculum=1.0, batch_size=50, epochs=4, hidden_size=16, glimpse_hidden=8, location_hidden=8
+    )
+    agent = agents.ReinforceRAM(
+        "GlimpseClutteredMNIST-v0", config, env_kwargs={"n_glimpses": 2, "data_dir": small_mnist}
+    )
     seen: list[int] = []
     train_step = agent.train_step
 
@@ -224,8 +227,9 @@ def test_a_warm_start_grows_the_retina_with_zero_weights() -> None:
         hidden_small, _ = small.policy.step(glimpse[:, :3], location, None)
     torch.testing.assert_close(hidden_large, hidden_small)
     assert torch.equal(large.policy.core.cell.weight_ih, small.policy.core.cell.weight_ih)  # the average restarts
-    other_width = agents.ReinforceRAM("GlimpseClutteredMNIST100-v0",
-                                      agents.ReinforceConfig(**{**widths, "hidden_size": 32}))
+    other_width = agents.ReinforceRAM(
+        "GlimpseClutteredMNIST100-v0", agents.ReinforceConfig(**{**widths, "hidden_size": 32})
+    )
     with pytest.raises(ValueError, match="only the retina may grow"):
         other_width.initialize_from(small)
     rnn = agents.ReinforceRAM("GlimpseClutteredMNIST100-v0", agents.ReinforceConfig(**{**widths, "core": "rnn"}))
@@ -243,8 +247,11 @@ def test_probabilities_of_sampled_paths_average_to_the_reported_error(small_mnis
     by_hand = []
     for k in range(3):
         torch.manual_seed(k)
-        by_hand.append(agents.evaluate(agent, "GlimpseMNIST-v0", "test", 200, deterministic=False, seed=k * 500,
-                                       probabilities=True, **task))
+        by_hand.append(
+            agents.evaluate(
+                agent, "GlimpseMNIST-v0", "test", 200, deterministic=False, seed=k * 500, probabilities=True, **task
+            )
+        )
     for path in by_hand:
         assert path["probabilities"].shape == (200, 10)
         np.testing.assert_array_equal(path["probabilities"].argmax(1), path["predictions"])

@@ -64,9 +64,12 @@ def test_ship_run_refuses_an_untested_run(finished_run: Path, tmp_path: Path) ->
 
 def test_a_missing_agent_is_named_with_those_shipped(finished_run: Path, tmp_path: Path) -> None:
     agents.pretrained.ship_run(finished_run, tmp_path)
-    with pytest.raises(ValueError, match=r"no trained ppo agent of GlimpseMNIST-v0 is shipped; shipped agents: "
-                                         r"GlimpseMNIST-v0 \(reinforce\)\. Train one with `python train_agent.py "
-                                         r"--algo ppo --env GlimpseMNIST-v0`"):
+    with pytest.raises(
+        ValueError,
+        match=r"no trained ppo agent of GlimpseMNIST-v0 is shipped; shipped agents: "
+        r"GlimpseMNIST-v0 \(reinforce\)\. Train one with `python train_agent.py "
+        r"--algo ppo --env GlimpseMNIST-v0`",
+    ):
         agents.load_pretrained("GlimpseMNIST-v0", "ppo", root=tmp_path)
 
 

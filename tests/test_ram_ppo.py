@@ -29,8 +29,16 @@ from agents.recurrent_ppo import (
 )
 
 SMALL_CATCH = {"screen_size": 10, "glimpse_size": 4, "n_scales": 2}  # 9 steps; a random paddle catches ~20%
-TINY = {"glimpse_hidden": 16, "location_hidden": 16, "hidden_size": 32, "num_envs": 16, "total_timesteps": 10_000,
-        "eval_freq": 10**9, "valid_size": 100, "precision": "fp32"}
+TINY = {
+    "glimpse_hidden": 16,
+    "location_hidden": 16,
+    "hidden_size": 32,
+    "num_envs": 16,
+    "total_timesteps": 10_000,
+    "eval_freq": 10**9,
+    "valid_size": 100,
+    "precision": "fp32",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -46,8 +54,9 @@ def tiny_agent(env_id: str = "GlimpseCatch-v0", env_kwargs: dict[str, Any] | Non
     return RAMPPO(env_id, config=RecurrentPPOConfig(**{**TINY, **config}), env_kwargs=kwargs)
 
 
-@pytest.mark.parametrize(("env_id", "key", "n_actions"),
-                         [("GlimpseCatch-v0", "move", 3), ("GlimpseMNIST-v0", "label", 10)])
+@pytest.mark.parametrize(
+    ("env_id", "key", "n_actions"), [("GlimpseCatch-v0", "move", 3), ("GlimpseMNIST-v0", "label", 10)]
+)
 def test_predict_single_and_batched(env_id: str, key: str, n_actions: int) -> None:
     agent = tiny_agent(env_id)
     assert agent.action_key == key and agent.n_actions == n_actions
@@ -92,15 +101,18 @@ def test_rerun_of_whole_episodes_matches_the_rollout() -> None:
     obs, _ = envs.reset(seed=1)
     rollout = collect_rollout(agent.model, envs, obs, 2 * length, length, "move", torch.Generator().manual_seed(0))
     assert rollout.glimpse.shape == (18, 6, 2, 4, 4) and rollout.choice.shape == (18, 6)
-    assert rollout.terminated[length - 1].all() and rollout.terminated[:length - 1].sum() == 0
-    episodes = {name: to_episodes(getattr(rollout, name), length) for name in
-                ("glimpse", "location", "action_location", "choice", "log_prob", "value")}
+    assert rollout.terminated[length - 1].all() and rollout.terminated[: length - 1].sum() == 0
+    episodes = {
+        name: to_episodes(getattr(rollout, name), length)
+        for name in ("glimpse", "location", "action_location", "choice", "log_prob", "value")
+    }
     assert episodes["choice"].shape == (length, 12)
     torch.testing.assert_close(episodes["choice"][:, 7], rollout.choice[length:, 1])  # episode 1 of env 1
     masks = action_masks(length, True, torch.device("cpu"))
     assert masks[0][-1].item() == 0 and masks[1].sum().item() == length  # no last location; a move every step
-    log_prob, entropy, value = evaluate_episodes(agent.model, episodes["glimpse"], episodes["location"],
-                                                 episodes["action_location"], episodes["choice"], *masks)
+    log_prob, entropy, value = evaluate_episodes(
+        agent.model, episodes["glimpse"], episodes["location"], episodes["action_location"], episodes["choice"], *masks
+    )
     torch.testing.assert_close(log_prob, episodes["log_prob"], atol=1e-4, rtol=1e-4)
     torch.testing.assert_close(value, episodes["value"], atol=1e-5, rtol=1e-5)
     assert entropy.shape == (length, 12) and torch.isfinite(entropy).all()
@@ -167,13 +179,15 @@ def test_a_resumed_run_replays_the_run_that_was_not_stopped(tmp_path: Path) -> N
 
 
 def test_config_checks_and_the_env_files_table(tmp_path: Path) -> None:
-    for bad, message in (({"num_envs": 0}, "num_envs must be an integer >= 1"),
-                         ({"gae_lambda": 1.5}, "gae_lambda must be in \\[0, 1\\]"),
-                         ({"precision": "fp16"}, "precision must be one of"),
-                         ({"learn_location_std": 1}, "learn_location_std must be true or false"),
-                         ({"learn_location_std": True, "location_std_final": 0.05}, "exclude each other"),
-                         ({"num_envs": 2, "num_minibatches": 3}, "num_minibatches \\(3\\) must be at most"),
-                         ({"learning_rate": float("nan")}, "learning_rate must be a finite number")):
+    for bad, message in (
+        ({"num_envs": 0}, "num_envs must be an integer >= 1"),
+        ({"gae_lambda": 1.5}, "gae_lambda must be in \\[0, 1\\]"),
+        ({"precision": "fp16"}, "precision must be one of"),
+        ({"learn_location_std": 1}, "learn_location_std must be true or false"),
+        ({"learn_location_std": True, "location_std_final": 0.05}, "exclude each other"),
+        ({"num_envs": 2, "num_minibatches": 3}, "num_minibatches \\(3\\) must be at most"),
+        ({"learning_rate": float("nan")}, "learning_rate must be a finite number"),
+    ):
         with pytest.raises(ValueError, match=message):
             RecurrentPPOConfig(**bad)
     for field in fields(RecurrentPPOConfig):
@@ -193,15 +207,29 @@ def test_command_line_flags(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
     reinforce_help = " ".join(train_agent.build_parser("reinforce").format_help().split())
     assert "the peak learning rate" in reinforce_help and "update_epochs" not in reinforce_help
     parser = train_agent.build_parser()
-    args = parser.parse_args(["--algo", "ram_ppo", "--env", "GlimpseCatch-v0", "--learning-rate", "0.5",
-                              "--num-envs", "8", "--update-epochs", "2"])
+    args = parser.parse_args(
+        [
+            "--algo",
+            "ram_ppo",
+            "--env",
+            "GlimpseCatch-v0",
+            "--learning-rate",
+            "0.5",
+            "--num-envs",
+            "8",
+            "--update-epochs",
+            "2",
+        ]
+    )
     config = train_agent.ram_ppo_config_of(args)
     assert (config.learning_rate, config.num_envs, config.update_epochs, config.hidden_size) == (0.5, 8, 2, 128)
-    for argv, message in ((["--algo", "ram_ppo", "--batch-size", "8"], "--batch-size is not a ram_ppo flag"),
-                          (["--algo", "ram_ppo", "--grid-size", "5"], "--grid-size is not a ram_ppo flag"),
-                          (["--update-epochs", "2"], "--update-epochs is a ram_ppo hyperparameter"),
-                          (["--algo", "ppo", "--clip-coef", "0.1"], "--clip-coef is a ram_ppo hyperparameter"),
-                          (["--algo", "ram_ppo", "--gamma", "2"], "--gamma must be in [0, 1]")):
+    for argv, message in (
+        (["--algo", "ram_ppo", "--batch-size", "8"], "--batch-size is not a ram_ppo flag"),
+        (["--algo", "ram_ppo", "--grid-size", "5"], "--grid-size is not a ram_ppo flag"),
+        (["--update-epochs", "2"], "--update-epochs is a ram_ppo hyperparameter"),
+        (["--algo", "ppo", "--clip-coef", "0.1"], "--clip-coef is a ram_ppo hyperparameter"),
+        (["--algo", "ram_ppo", "--gamma", "2"], "--gamma must be in [0, 1]"),
+    ):
         assert train_agent.main([*argv, "--run-dir", str(tmp_path / "run")]) == 2
         assert message in capsys.readouterr().err, argv
 
@@ -227,8 +255,20 @@ def test_a_small_run_writes_the_run_directory_and_resumes(
     for name in ("glimpse_paths.png", "glimpse_paths.gif", "learning_curves.png"):
         assert (run_dir / "pictures" / name).stat().st_size > 0
     capsys.readouterr()
-    code = train_agent.main(["--algo", "ram_ppo", "--run-dir", str(run_dir), "--resume", "-n", "192",
-                             "--no-progress-bar", "--pictures", "0"])
+    code = train_agent.main(
+        [
+            "--algo",
+            "ram_ppo",
+            "--run-dir",
+            str(run_dir),
+            "--resume",
+            "-n",
+            "192",
+            "--no-progress-bar",
+            "--pictures",
+            "0",
+        ]
+    )
     output = capsys.readouterr().out
     assert code == 0 and "resuming" in output
     latest = agents.load(run_dir / "checkpoints" / "latest.pt")
@@ -243,9 +283,17 @@ def test_it_learns_catch_from_the_reward() -> None:
     """The 10x10 game from the reward alone, 150k env steps: the catch rate rises far above the untrained policy's
     and a random paddle's (about 20%). Measured: validation error 0.81 untrained, 0.22 after (about 10 s of one
     CPU core)."""
-    config = {"glimpse_hidden": 32, "location_hidden": 32, "hidden_size": 64, "num_envs": 256,
-              "total_timesteps": 150_000, "learning_rate": 3e-3, "eval_freq": 10**9, "valid_size": 1000,
-              "precision": "auto"}
+    config = {
+        "glimpse_hidden": 32,
+        "location_hidden": 32,
+        "hidden_size": 64,
+        "num_envs": 256,
+        "total_timesteps": 150_000,
+        "learning_rate": 3e-3,
+        "eval_freq": 10**9,
+        "valid_size": 1000,
+        "precision": "auto",
+    }
     agent = tiny_agent(**config)
     before = agents.evaluate(agent, "GlimpseCatch-v0", split="valid", n_episodes=1000, **SMALL_CATCH)["error"]
     agent.learn()

@@ -51,8 +51,9 @@ def test_advantages_of_each_baseline_by_hand() -> None:
 
 def test_leave_one_out_loss_does_not_train_the_baseline_network() -> None:
     baseline = torch.tensor([[0.2], [0.4]], requires_grad=True)
-    rollout = Rollout(reward=torch.tensor([1.0, 0.0]), log_prob=torch.tensor([[-1.0], [-2.0]]), baseline=baseline,
-                      next_obs={})
+    rollout = Rollout(
+        reward=torch.tensor([1.0, 0.0]), log_prob=torch.tensor([[-1.0], [-2.0]]), baseline=baseline, next_obs={}
+    )
     loo = hybrid_loss(rollout, baseline="leave_one_out", group_size=2)
     torch.testing.assert_close(loo["loss"], loo["reinforce"])  # no MSE term, no cross-entropy (no logits)
     torch.testing.assert_close(loo["reinforce"], torch.tensor(-(-1.0 * 1.0 + -2.0 * -1.0) / 2))
@@ -62,12 +63,14 @@ def test_leave_one_out_loss_does_not_train_the_baseline_network() -> None:
 
 def _reinforce_grad_norms(agent: agents.ReinforceRAM) -> dict[str, float]:
     cfg = agent.config
-    envs = gym.make_vec(ENV, num_envs=agent.episodes_per_update, group_size=cfg.rollouts_per_image,
-                        **agent.env_kwargs)
+    envs = gym.make_vec(ENV, num_envs=agent.episodes_per_update, group_size=cfg.rollouts_per_image, **agent.env_kwargs)
     obs, _ = envs.reset(seed=0)
     agent.model.zero_grad(set_to_none=True)
-    losses = hybrid_loss(agent.rollout(envs, obs, torch.Generator().manual_seed(0)), baseline=cfg.baseline,
-                         group_size=cfg.rollouts_per_image)
+    losses = hybrid_loss(
+        agent.rollout(envs, obs, torch.Generator().manual_seed(0)),
+        baseline=cfg.baseline,
+        group_size=cfg.rollouts_per_image,
+    )
     losses["reinforce"].backward()
     norms = {}
     for name in ("glimpse", "core", "location", "action", "baseline"):
@@ -213,8 +216,13 @@ def test_default_training_step_is_unchanged_by_the_levers() -> None:
 
 def test_learned_start_term_by_hand() -> None:
     """No state before the first glimpse: its advantage is the reward minus the other rollouts' mean."""
-    rollout = Rollout(reward=torch.tensor([1.0, 0.0]), log_prob=torch.zeros(2, 1), baseline=torch.zeros(2, 1),
-                      next_obs={}, start_log_prob=torch.tensor([-1.0, -2.0]))
+    rollout = Rollout(
+        reward=torch.tensor([1.0, 0.0]),
+        log_prob=torch.zeros(2, 1),
+        baseline=torch.zeros(2, 1),
+        next_obs={},
+        start_log_prob=torch.tensor([-1.0, -2.0]),
+    )
     # others' mean [0, 1]: advantages [1, -1]; the term -mean(log_prob * advantage) = -mean([-1, 2])
     torch.testing.assert_close(hybrid_loss(rollout)["reinforce"], torch.tensor(-0.5))
 

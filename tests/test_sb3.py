@@ -196,8 +196,11 @@ def test_sb3_run_directory_and_resume(tmp_path, capsys) -> None:
     assert [r["timesteps"] for r in records] == [128, 256, 384]
     assert all(0.0 <= r["valid_error"] <= 1.0 for r in records)
     printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("validation at")]
-    assert [line.split(" env steps")[0] for line in printed] == ["validation at 128", "validation at 256",
-                                                                 "validation at 384"]
+    assert [line.split(" env steps")[0] for line in printed] == [
+        "validation at 128",
+        "validation at 256",
+        "validation at 384",
+    ]
     best = min(records, key=lambda r: r["valid_error"])
     latest = SB3Agent.from_payload(read_checkpoint(tmp_path / "checkpoints" / "latest.pt"))
     assert latest.num_timesteps == 384 and latest.history == records
@@ -209,8 +212,12 @@ def test_sb3_run_directory_and_resume(tmp_path, capsys) -> None:
     resumed = latest.model.env.reset()  # the episodes the resumed run starts with
     assert not np.array_equal(resumed["glimpse"], first_games["glimpse"])
     latest.reseed_for_resume()
-    latest.learn(600, callback=SB3RunDirectoryCallback(latest, tmp_path, eval_freq=128, eval_episodes=20,
-                                                           history=latest.history, verbose=0))
+    latest.learn(
+        600,
+        callback=SB3RunDirectoryCallback(
+            latest, tmp_path, eval_freq=128, eval_episodes=20, history=latest.history, verbose=0
+        ),
+    )
     again = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert again[:3] == records and [r["timesteps"] for r in again[3:]] == [512, 640]
     assert "validation at" not in capsys.readouterr().out

@@ -143,8 +143,10 @@ def test_small_run_writes_the_run_directory(
     final = agents.load(run_dir / "checkpoints" / "latest.pt")
     assert agents.evaluate(final, "GlimpseMNIST-v0", "test", **final.env_kwargs)["error"] == test["error"]
     best_agent = agents.load(run_dir / "checkpoints" / "best.pt")
-    assert agents.evaluate(best_agent, "GlimpseMNIST-v0", "test", **best_agent.env_kwargs)["error"] == (
-        test["best_checkpoint_error"])
+    assert (
+        agents.evaluate(best_agent, "GlimpseMNIST-v0", "test", **best_agent.env_kwargs)["error"]
+        == (test["best_checkpoint_error"])
+    )
     for key in ("sampled_path_error", "vote_10_error", "average_10_error"):
         assert 0.0 <= test[key] <= 1.0, key
     assert (run_dir / "pictures" / "glimpse_paths.png").stat().st_size > 0
@@ -218,14 +220,36 @@ def test_one_run_per_run_dir(small_mnist: str, tmp_path: Path, capsys: pytest.Ca
     """A second run on a run dir in use is refused with the holder's PID; a killed holder blocks nothing."""
     run_dir = tmp_path / "run"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from agents.run_dir import RunDirectory; "
-         "r = RunDirectory(sys.argv[1]); r.lock(); print('held', flush=True); time.sleep(120)", str(run_dir)],
-        cwd=REPO, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from agents.run_dir import RunDirectory; "
+            "r = RunDirectory(sys.argv[1]); r.lock(); print('held', flush=True); time.sleep(120)",
+            str(run_dir),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        argv = ["--data-dir", small_mnist, "--run-dir", str(run_dir), *SMALL, "--epochs", "1", "--pictures", "0",
-                "--hidden-size", "16", "--glimpse-hidden", "8", "--location-hidden", "8"]
+        argv = [
+            "--data-dir",
+            small_mnist,
+            "--run-dir",
+            str(run_dir),
+            *SMALL,
+            "--epochs",
+            "1",
+            "--pictures",
+            "0",
+            "--hidden-size",
+            "16",
+            "--glimpse-hidden",
+            "8",
+            "--location-hidden",
+            "8",
+        ]
         code, output = run_main(argv, capsys)
         assert code == 2 and f"{run_dir} is in use by another run (process {holder.pid})" in output
         assert not (run_dir / "config.json").exists()

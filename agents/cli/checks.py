@@ -120,8 +120,9 @@ def check_run_dir(run_dir: Path) -> None:
         path = run_dir / name
         if path.exists() and path.is_dir() != folder:
             kind, wanted = ("a folder", "a file") if path.is_dir() else ("a file", "a folder")
-            raise FlagError(f"--run-dir {run_dir}: {path} is {kind}, not {wanted}; move it away or choose another "
-                            "--run-dir")
+            raise FlagError(
+                f"--run-dir {run_dir}: {path} is {kind}, not {wanted}; move it away or choose another --run-dir"
+            )
 
 
 def read_run_config(run_dir: Path) -> dict[str, Any]:
@@ -136,10 +137,12 @@ def read_run_config(run_dir: Path) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise FlagError(f"--resume: {path} holds {type(config).__name__}, not the run's settings; restore it")
     n_timesteps = config.get("n_timesteps")
-    if n_timesteps is not None and (isinstance(n_timesteps, bool) or not isinstance(n_timesteps, int)
-                                    or n_timesteps < 1):
-        raise FlagError(f"--resume: {path} says n_timesteps {n_timesteps!r}: it must be null or an integer >= 1; "
-                        "restore it")
+    if n_timesteps is not None and (
+        isinstance(n_timesteps, bool) or not isinstance(n_timesteps, int) or n_timesteps < 1
+    ):
+        raise FlagError(
+            f"--resume: {path} says n_timesteps {n_timesteps!r}: it must be null or an integer >= 1; restore it"
+        )
     for name in ("config", "env_kwargs"):
         if name in config and not isinstance(config[name], dict):
             raise FlagError(f"--resume: {path} says {name} {config[name]!r:.40}: it must be a JSON object; restore it")

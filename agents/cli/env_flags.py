@@ -27,12 +27,17 @@ ENV_FLAGS: dict[str, tuple[type, str]] = {
     "clutter_size": (int, "side of each distractor crop, pixels (default 8)"),
     "glimpse_size": (int, "retina patch side g, pixels (default: the id's)"),
     "n_scales": (int, "retina scales k (default: the id's)"),
-    "source": (str, "GlimpseImages-v0: the images, a folder of class subfolders (PNG/JPEG), a folder of .npy files, "
-                    "or an .npz file"),
+    "source": (
+        str,
+        "GlimpseImages-v0: the images, a folder of class subfolders (PNG/JPEG), a folder of .npy files, "
+        "or an .npz file",
+    ),
     "image_size": (int, "GlimpseImages-v0: fit every image to this side, pixels (with --fit resize or pad)"),
     "fit": (str, f"GlimpseImages-v0: how images are fitted to --image-size: {', '.join(FITS)} (default none)"),
-    "on_bad_file": (str, f"GlimpseImages-v0: an unreadable image file: {' or '.join(BAD_FILE_POLICIES)} "
-                         "(default raise)"),
+    "on_bad_file": (
+        str,
+        f"GlimpseImages-v0: an unreadable image file: {' or '.join(BAD_FILE_POLICIES)} (default raise)",
+    ),
 }
 
 
@@ -40,8 +45,9 @@ def add_env_flags(parser: argparse.ArgumentParser, shown: bool = True) -> None:
     """Add the ``ENV_FLAGS`` group (its help suppressed unless ``shown``)."""
     group = parser.add_argument_group("the task (env keyword arguments)")
     for name, (kind, text) in ENV_FLAGS.items():
-        group.add_argument("--" + name.replace("_", "-"), type=kind, default=None,
-                           help=text if shown else argparse.SUPPRESS)
+        group.add_argument(
+            "--" + name.replace("_", "-"), type=kind, default=None, help=text if shown else argparse.SUPPRESS
+        )
 
 
 def _accepted(env_id: str) -> set[str]:
@@ -61,9 +67,10 @@ def env_flag_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     unknown = sorted(set(given) - _accepted(args.env))
     if unknown:
         flags = ", ".join("--" + name.replace("_", "-") for name in unknown)
-        raise FlagError(f"{flags}: not a setting of {args.env}"
-                        + (f" (only of --env {ram_env.IMAGES_ID}, your own images)" if set(unknown) <= set(SOURCE_KEYS)
-                           else ""))
+        raise FlagError(
+            f"{flags}: not a setting of {args.env}"
+            + (f" (only of --env {ram_env.IMAGES_ID}, your own images)" if set(unknown) <= set(SOURCE_KEYS) else "")
+        )
     if not given and (args.eval_only or args.env != ram_env.IMAGES_ID):
         return {}
     if args.env == ram_env.IMAGES_ID and "source" not in given:

@@ -56,8 +56,21 @@ from agents.run_dir import RunDirectory, RunDirectoryBusy
 ALGOS = tuple(ALGORITHMS)
 DEFAULT_ALGO, DEFAULT_ENV = "reinforce", "GlimpseMNIST-v0"
 # The flags --eval-only takes besides --checkpoint; the others train, and are refused with it.
-EVAL_FLAGS = ("algo", "env", "seed", "device", "data_dir", "n_glimpses", "start", "eval_only", "checkpoint",
-              "pretrained", "no_progress_bar", "allow_other_data", *ENV_FLAGS)
+EVAL_FLAGS = (
+    "algo",
+    "env",
+    "seed",
+    "device",
+    "data_dir",
+    "n_glimpses",
+    "start",
+    "eval_only",
+    "checkpoint",
+    "pretrained",
+    "no_progress_bar",
+    "allow_other_data",
+    *ENV_FLAGS,
+)
 # The SB3 run settings when neither a flag nor the env id's hyperparameter file gives them.
 SB3_SETTINGS = library_defaults(SB3_RUN_SETTINGS)
 
@@ -85,8 +98,12 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-HELP_GROUPS = {"reinforce": "the REINFORCE hyperparameters", "ram_ppo": "the ram_ppo (recurrent PPO) hyperparameters",
-               "sb3": "the stable-baselines3 settings", "env": "the task (canvas, retina, your own images)"}
+HELP_GROUPS = {
+    "reinforce": "the REINFORCE hyperparameters",
+    "ram_ppo": "the ram_ppo (recurrent PPO) hyperparameters",
+    "sb3": "the stable-baselines3 settings",
+    "env": "the task (canvas, retina, your own images)",
+}
 # The algorithms trained by the project's own loop (agents.TrainingCallback, agents.RunDirectoryCallback), each
 # with its hyperparameters in one dataclass whose fields are flags; the others are stable-baselines3's.
 OWN_ALGOS = ("reinforce", "ram_ppo")
@@ -120,48 +137,90 @@ def build_parser(shown: str = "main") -> argparse.ArgumentParser:
     """The command's parser; ``shown``: which flags its help describes, the main ones or one of ``HELP_GROUPS``
     (all are parsed whichever it is)."""
     prog = "python -m agents" if Path(sys.argv[0]).name == "__main__.py" else None  # else argv[0]: ram-train, ...
-    parser = Parser(prog=prog, description="Train an agent on a ram-env glimpse task, or evaluate a saved one.",
-                    epilog=USAGE if shown == "main" else None, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(
+        prog=prog,
+        description="Train an agent on a ram-env glimpse task, or evaluate a saved one.",
+        epilog=USAGE if shown == "main" else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
     def main_help(text: str) -> str:
         return text if shown == "main" else argparse.SUPPRESS
 
     for name in HELP_GROUPS:
-        parser.add_argument(f"--help-{name.replace('_', '-')}", action=_GroupHelp, dest=f"help_{name}",
-                            default=argparse.SUPPRESS)
+        parser.add_argument(
+            f"--help-{name.replace('_', '-')}", action=_GroupHelp, dest=f"help_{name}", default=argparse.SUPPRESS
+        )
     parser.add_argument("--algo", default=DEFAULT_ALGO, choices=ALGOS, help=main_help("learning algorithm"))
-    parser.add_argument("--env", default=DEFAULT_ENV, choices=ENV_CHOICES, metavar="ID",
-                        help=main_help(f"env id: {', '.join(ENV_CHOICES)}"))
-    parser.add_argument("-n", "--n-timesteps", type=int, default=None,
-                        help=main_help("stop after this many env steps (glimpses); default: all --epochs "
-                                       "(ram_ppo: --total-timesteps)"))
+    parser.add_argument(
+        "--env",
+        default=DEFAULT_ENV,
+        choices=ENV_CHOICES,
+        metavar="ID",
+        help=main_help(f"env id: {', '.join(ENV_CHOICES)}"),
+    )
+    parser.add_argument(
+        "-n",
+        "--n-timesteps",
+        type=int,
+        default=None,
+        help=main_help("stop after this many env steps (glimpses); default: all --epochs (ram_ppo: --total-timesteps)"),
+    )
     parser.add_argument("--seed", type=int, default=None, help=main_help("random seed (default 0)"))
     parser.add_argument("--device", default="cpu", help=main_help("torch device: cpu, cuda, cuda:1, ..."))
-    parser.add_argument("--data-dir", default=None,
-                        help=main_help("folder of MNIST-format IDX files (default: shipped MNIST)"))
-    parser.add_argument("--n-glimpses", type=int, default=None,
-                        help=main_help("glimpses per episode (default: the env's)"))
-    parser.add_argument("--start", choices=("random", "center"), default=None,
-                        help=main_help("first glimpse location (default: the env's, random)"))
-    parser.add_argument("--run-dir", default=None,
-                        help=main_help("run directory (default: the next free runs/ALGO_ENV_SEED_K)"))
-    parser.add_argument("--tensorboard-log", default=None,
-                        help=main_help("TensorBoard folder (default: RUN_DIR/tensorboard)"))
-    parser.add_argument("--resume", action="store_true",
-                        help=main_help("continue the --run-dir run from its latest checkpoint"))
-    parser.add_argument("--eval-only", action="store_true",
-                        help=main_help("only evaluate --checkpoint or --pretrained on the test split"))
+    parser.add_argument(
+        "--data-dir", default=None, help=main_help("folder of MNIST-format IDX files (default: shipped MNIST)")
+    )
+    parser.add_argument(
+        "--n-glimpses", type=int, default=None, help=main_help("glimpses per episode (default: the env's)")
+    )
+    parser.add_argument(
+        "--start",
+        choices=("random", "center"),
+        default=None,
+        help=main_help("first glimpse location (default: the env's, random)"),
+    )
+    parser.add_argument(
+        "--run-dir", default=None, help=main_help("run directory (default: the next free runs/ALGO_ENV_SEED_K)")
+    )
+    parser.add_argument(
+        "--tensorboard-log", default=None, help=main_help("TensorBoard folder (default: RUN_DIR/tensorboard)")
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help=main_help("continue the --run-dir run from its latest checkpoint")
+    )
+    parser.add_argument(
+        "--eval-only",
+        action="store_true",
+        help=main_help("only evaluate --checkpoint or --pretrained on the test split"),
+    )
     parser.add_argument("--checkpoint", default=None, help=main_help("saved agent to evaluate (with --eval-only)"))
-    parser.add_argument("--allow-other-data", action="store_true",
-                        help=main_help("with --eval-only: score a GlimpseImages-v0 agent on images other than those "
-                                       "it was trained on (as many classes and channels)"))
-    parser.add_argument("--pretrained", default=None, metavar="ENV_ID",
-                        help=main_help("with --eval-only: evaluate the shipped --algo agent of ENV_ID"))
-    parser.add_argument("--init-from", default=None, metavar="PATH",
-                        help=main_help("reinforce: start from the weights of this saved agent (e.g. a shipped 60x60 "
-                                       "agent for the 100x100 task: new retina scales start at zero)"))
-    parser.add_argument("--pictures", type=int, default=8,
-                        help=main_help("test images whose glimpse paths are drawn (0: none)"))
+    parser.add_argument(
+        "--allow-other-data",
+        action="store_true",
+        help=main_help(
+            "with --eval-only: score a GlimpseImages-v0 agent on images other than those "
+            "it was trained on (as many classes and channels)"
+        ),
+    )
+    parser.add_argument(
+        "--pretrained",
+        default=None,
+        metavar="ENV_ID",
+        help=main_help("with --eval-only: evaluate the shipped --algo agent of ENV_ID"),
+    )
+    parser.add_argument(
+        "--init-from",
+        default=None,
+        metavar="PATH",
+        help=main_help(
+            "reinforce: start from the weights of this saved agent (e.g. a shipped 60x60 "
+            "agent for the 100x100 task: new retina scales start at zero)"
+        ),
+    )
+    parser.add_argument(
+        "--pictures", type=int, default=8, help=main_help("test images whose glimpse paths are drawn (0: none)")
+    )
     parser.add_argument("--no-progress-bar", action="store_true", help=main_help("hide the progress bar"))
     add_env_flags(parser, shown == "env")
     group = parser.add_argument_group("hyperparameters (reinforce)")
@@ -171,29 +230,54 @@ def build_parser(shown: str = "main") -> argparse.ArgumentParser:
             continue
         kind = kinds[str(field.type)]
         text = f"{field.metadata['help']} (default: the env's file, else {field.default})"
-        group.add_argument("--" + field.name.replace("_", "-"), type=kind, default=None,
-                           help=text if shown == "reinforce" else argparse.SUPPRESS)
+        group.add_argument(
+            "--" + field.name.replace("_", "-"),
+            type=kind,
+            default=None,
+            help=text if shown == "reinforce" else argparse.SUPPRESS,
+        )
     sb3 = parser.add_argument_group(
-        "stable-baselines3 (ppo, recurrent_ppo, a2c; defaults: the env's file, else "
-        f"-n {SB3_SETTINGS['n_timesteps']})"
+        f"stable-baselines3 (ppo, recurrent_ppo, a2c; defaults: the env's file, else -n {SB3_SETTINGS['n_timesteps']})"
     )
 
     def sb3_help(text: str) -> str:
         return text if shown == "sb3" else argparse.SUPPRESS
 
-    sb3.add_argument("--num-envs", type=int, default=None, help=sb3_help(
-        f"episodes run side by side (default: the env's file, else {SB3_SETTINGS['num_envs']})"))
-    sb3.add_argument("--grid-size", type=int, default=None, help=sb3_help(
-        f"location grid points per axis (default: the env's file, else {SB3_SETTINGS['grid_size']})"))
-    sb3.add_argument("--location-init-std", type=float, default=None, help=sb3_help(
-        "std of the centred Gaussian the location grid policy starts from, in [-1, 1] units; inf: uniform "
-        f"(default: the env's file, else {SB3_SETTINGS['location_init_std']})"))
-    sb3.add_argument("--eval-freq", type=int, default=None, help=sb3_help(
-        f"env steps between validations (default: the env's file, else {SB3_SETTINGS['eval_freq']})"))
-    sb3.add_argument("--eval-episodes", type=int, default=None,
-                     help=sb3_help("validation images (default: all 5000)"))
-    sb3.add_argument("--hyperparams", nargs="+", default=[], metavar="KEY=VALUE",
-                     help=sb3_help("keyword arguments of the SB3 class, e.g. learning_rate=1e-3 n_steps=24"))
+    sb3.add_argument(
+        "--num-envs",
+        type=int,
+        default=None,
+        help=sb3_help(f"episodes run side by side (default: the env's file, else {SB3_SETTINGS['num_envs']})"),
+    )
+    sb3.add_argument(
+        "--grid-size",
+        type=int,
+        default=None,
+        help=sb3_help(f"location grid points per axis (default: the env's file, else {SB3_SETTINGS['grid_size']})"),
+    )
+    sb3.add_argument(
+        "--location-init-std",
+        type=float,
+        default=None,
+        help=sb3_help(
+            "std of the centred Gaussian the location grid policy starts from, in [-1, 1] units; inf: uniform "
+            f"(default: the env's file, else {SB3_SETTINGS['location_init_std']})"
+        ),
+    )
+    sb3.add_argument(
+        "--eval-freq",
+        type=int,
+        default=None,
+        help=sb3_help(f"env steps between validations (default: the env's file, else {SB3_SETTINGS['eval_freq']})"),
+    )
+    sb3.add_argument("--eval-episodes", type=int, default=None, help=sb3_help("validation images (default: all 5000)"))
+    sb3.add_argument(
+        "--hyperparams",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help=sb3_help("keyword arguments of the SB3 class, e.g. learning_rate=1e-3 n_steps=24"),
+    )
     add_ram_ppo_flags(parser, shown == "ram_ppo", kinds)
     return parser
 
@@ -210,8 +294,12 @@ def add_ram_ppo_flags(parser: argparse.ArgumentParser, shown: bool, kinds: dict[
         text = f"{field.metadata['help']} (default: the env's file, else {field.default})"
         action = existing.get(field.name)
         if action is None:
-            group.add_argument("--" + field.name.replace("_", "-"), type=kinds[str(field.type)], default=None,
-                               help=text if shown else argparse.SUPPRESS)
+            group.add_argument(
+                "--" + field.name.replace("_", "-"),
+                type=kinds[str(field.type)],
+                default=None,
+                help=text if shown else argparse.SUPPRESS,
+            )
         elif shown:  # listed here, with its ram_ppo meaning, rather than in its first group
             for other in parser._action_groups:
                 if action in other._group_actions:
@@ -274,8 +362,11 @@ def config_of(args: argparse.Namespace) -> ReinforceConfig:
 def ram_ppo_config_of(args: argparse.Namespace) -> RecurrentPPOConfig:
     """ram_ppo's hyperparameters: the env's ``[ram_ppo]`` table over ``RecurrentPPOConfig``'s defaults, and the
     flags given over both."""
-    given = {name: getattr(args, name) for name in RecurrentPPOConfig.field_names()
-             if name != "seed" and getattr(args, name, None) is not None}
+    given = {
+        name: getattr(args, name)
+        for name in RecurrentPPOConfig.field_names()
+        if name != "seed" and getattr(args, name, None) is not None
+    }
     file = file_defaults(args.env, "ram_ppo")
     try:
         RecurrentPPOConfig(**file)
@@ -290,8 +381,11 @@ def ram_ppo_config_of(args: argparse.Namespace) -> RecurrentPPOConfig:
 def ram_ppo_only_flags(args: argparse.Namespace) -> list[str]:
     """The ram_ppo hyperparameter flags given that no other algorithm takes."""
     others = {*ReinforceConfig.field_names(), *SHARED_SB3_FLAGS}
-    return [name for name in RecurrentPPOConfig.field_names()
-            if name not in others and getattr(args, name, None) is not None]
+    return [
+        name
+        for name in RecurrentPPOConfig.field_names()
+        if name not in others and getattr(args, name, None) is not None
+    ]
 
 
 def resolve_sb3_settings(args: argparse.Namespace) -> None:
@@ -350,13 +444,17 @@ def run_eval_only(args: argparse.Namespace, argv: list[str] | None) -> None:
     import agents
 
     if (args.checkpoint is None) == (args.pretrained is None):
-        raise UsageError("--eval-only needs either --checkpoint PATH (a file written by agent.save or a training run) "
-                         "or --pretrained ENV_ID (a shipped agent), not both")
+        raise UsageError(
+            "--eval-only needs either --checkpoint PATH (a file written by agent.save or a training run) "
+            "or --pretrained ENV_ID (a shipped agent), not both"
+        )
     defaults = vars(build_parser().parse_args([]))
     training = [name for name, value in vars(args).items() if name not in EVAL_FLAGS and value != defaults[name]]
     if training:
-        raise UsageError(f"--{training[0].replace('_', '-')} is for training; --eval-only takes --checkpoint or "
-                         "--pretrained, and --data-dir, --n-glimpses, --start, --seed, --device")
+        raise UsageError(
+            f"--{training[0].replace('_', '-')} is for training; --eval-only takes --checkpoint or "
+            "--pretrained, and --data-dir, --n-glimpses, --start, --seed, --device"
+        )
     try:
         if args.pretrained is not None:
             agent = agents.load_pretrained(args.pretrained, args.algo, device=args.device)
@@ -370,8 +468,10 @@ def run_eval_only(args: argparse.Namespace, argv: list[str] | None) -> None:
     given_args = explicit.parse_args(argv)
     for flag, given, saved in (("--env", given_args.env, agent.env_id), ("--algo", given_args.algo, agent.algo)):
         if given is not None and given != saved:
-            raise UsageError(f"{flag} {given}: {args.checkpoint} holds a {agent.algo} agent of {agent.env_id}; "
-                             f"leave out {flag} or give another --checkpoint")
+            raise UsageError(
+                f"{flag} {given}: {args.checkpoint} holds a {agent.algo} agent of {agent.env_id}; "
+                f"leave out {flag} or give another --checkpoint"
+            )
     args.env = agent.env_id
     seed = args.seed or 0
     env_kwargs = {**agent.env_kwargs, **env_kwargs_of(args)}
@@ -384,8 +484,10 @@ def run_eval_only(args: argparse.Namespace, argv: list[str] | None) -> None:
         print(f"scoring on other images than {args.checkpoint} was trained on (--allow-other-data)")
     report = evaluate_and_report(agent, agent.env_id, env_kwargs, None, seed)
     report["seed"] = seed
-    print(f"{score_words(agent.env_id, report['error'])} ({report['n_episodes'] - report['n_correct']:,} of "
-          f"{report['n_episodes']:,} {'games missed' if is_game(agent.env_id) else 'episodes lost'}) on {agent.env_id}")
+    print(
+        f"{score_words(agent.env_id, report['error'])} ({report['n_episodes'] - report['n_correct']:,} of "
+        f"{report['n_episodes']:,} {'games missed' if is_game(agent.env_id) else 'episodes lost'}) on {agent.env_id}"
+    )
     print(json.dumps(report))
 
 
@@ -399,13 +501,18 @@ def check_checkpoint_fits_run(agent: Any, saved: dict[str, Any], checkpoint: Pat
     arguments must be those of the run's ``config.json`` (``saved``)."""
     from agents.checkpoints import portable_env_kwargs
 
-    ours = {"algo": agent.algo, "env_id": agent.env_id,
-            "env_kwargs": json.loads(json.dumps(portable_env_kwargs(agent.env_kwargs)))}
+    ours = {
+        "algo": agent.algo,
+        "env_id": agent.env_id,
+        "env_kwargs": json.loads(json.dumps(portable_env_kwargs(agent.env_kwargs))),
+    }
     for key, value in ours.items():
         if key in saved and saved[key] != value:
-            raise UsageError(f"--resume: {checkpoint} is not this run's checkpoint: its {key} is {value!r}, the run's "
-                             f"({run_dir / 'config.json'}) {saved[key]!r}; restore the run's own checkpoint or start "
-                             "a new run")
+            raise UsageError(
+                f"--resume: {checkpoint} is not this run's checkpoint: its {key} is {value!r}, the run's "
+                f"({run_dir / 'config.json'}) {saved[key]!r}; restore the run's own checkpoint or start "
+                "a new run"
+            )
 
 
 def check_flags_fit_algo(args: argparse.Namespace) -> None:
@@ -413,32 +520,44 @@ def check_flags_fit_algo(args: argparse.Namespace) -> None:
     defaults = build_parser().parse_args([])
     ppo_only = ram_ppo_only_flags(args)
     if ppo_only and args.algo != "ram_ppo":
-        raise UsageError(f"--{ppo_only[0].replace('_', '-')} is a ram_ppo hyperparameter; --algo {args.algo} does "
-                         "not take it")
+        raise UsageError(
+            f"--{ppo_only[0].replace('_', '-')} is a ram_ppo hyperparameter; --algo {args.algo} does not take it"
+        )
     if args.algo == "ram_ppo":
         ppo_names = set(RecurrentPPOConfig.field_names())
         others = [f.name for f in fields(ReinforceConfig) if f.name not in ppo_names] + ["init_from"]
         given = [name for name in others if getattr(args, name, None) is not None]
-        given += [name for name in ("grid_size", "location_init_std", "eval_episodes", "hyperparams")
-                  if getattr(args, name) != getattr(defaults, name)]
+        given += [
+            name
+            for name in ("grid_size", "location_init_std", "eval_episodes", "hyperparams")
+            if getattr(args, name) != getattr(defaults, name)
+        ]
         if given:
-            raise UsageError(f"--{given[0].replace('_', '-')} is not a ram_ppo flag; --algo ram_ppo takes the flags "
-                             "of --help-ram-ppo")
+            raise UsageError(
+                f"--{given[0].replace('_', '-')} is not a ram_ppo flag; --algo ram_ppo takes the flags "
+                "of --help-ram-ppo"
+            )
     elif args.algo == "reinforce":
-        given = [name for name in ("num_envs", "grid_size", "location_init_std", "eval_freq", "eval_episodes",
-                                   "hyperparams")
-                 if getattr(args, name) != getattr(defaults, name)]
+        given = [
+            name
+            for name in ("num_envs", "grid_size", "location_init_std", "eval_freq", "eval_episodes", "hyperparams")
+            if getattr(args, name) != getattr(defaults, name)
+        ]
         if given:
             also = " and ram_ppo" if given[0] in SHARED_SB3_FLAGS else ""
-            raise UsageError(f"--{given[0].replace('_', '-')} is for the SB3 algorithms{also}; --algo reinforce takes "
-                             "the reinforce hyperparameter flags")
+            raise UsageError(
+                f"--{given[0].replace('_', '-')} is for the SB3 algorithms{also}; --algo reinforce takes "
+                "the reinforce hyperparameter flags"
+            )
     else:
         # --seed seeds SB3 too
         reinforce_only = [f.name for f in fields(ReinforceConfig) if f.name != "seed"] + ["init_from"]
         given = [name for name in reinforce_only if getattr(args, name, None) is not None]
         if given:
-            raise UsageError(f"--{given[0].replace('_', '-')} is a reinforce hyperparameter; for --algo {args.algo} "
-                             f"use --hyperparams KEY=VALUE (SB3's keyword arguments)")
+            raise UsageError(
+                f"--{given[0].replace('_', '-')} is a reinforce hyperparameter; for --algo {args.algo} "
+                f"use --hyperparams KEY=VALUE (SB3's keyword arguments)"
+            )
         for name in ("num_envs", "grid_size", "eval_freq", "eval_episodes"):
             if getattr(args, name) is not None and getattr(args, name) < (2 if name == "grid_size" else 1):
                 raise UsageError(f"--{name.replace('_', '-')} must be >= {2 if name == 'grid_size' else 1}")
@@ -473,17 +592,30 @@ def new_agent(args: argparse.Namespace, seed: int, run_dir: Path) -> tuple[Any, 
         return ppo_agent, asdict(ppo_config)
     tensorboard = str(args.tensorboard_log or run_dir / "tensorboard")
     try:
-        sb3_agent = agents.SB3Agent(args.algo, args.env, num_envs=args.num_envs, seed=seed, device=args.device,
-                                    grid_size=args.grid_size, location_init_std=args.location_init_std,
-                                    env_kwargs=env_kwargs_of(args), hyperparams=args.sb3_kwargs,
-                                    tensorboard_log=tensorboard)
+        sb3_agent = agents.SB3Agent(
+            args.algo,
+            args.env,
+            num_envs=args.num_envs,
+            seed=seed,
+            device=args.device,
+            grid_size=args.grid_size,
+            location_init_std=args.location_init_std,
+            env_kwargs=env_kwargs_of(args),
+            hyperparams=args.sb3_kwargs,
+            tensorboard_log=tensorboard,
+        )
     except TypeError as exc:
         raise UsageError(f"--hyperparams: {exc}") from exc
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    return sb3_agent, {"num_envs": args.num_envs, "grid_size": args.grid_size,
-                       "location_init_std": args.location_init_std, "eval_freq": args.eval_freq,
-                       "eval_episodes": args.eval_episodes, **sb3_agent.hyperparams}
+    return sb3_agent, {
+        "num_envs": args.num_envs,
+        "grid_size": args.grid_size,
+        "location_init_std": args.location_init_std,
+        "eval_freq": args.eval_freq,
+        "eval_episodes": args.eval_episodes,
+        **sb3_agent.hyperparams,
+    }
 
 
 def learn(agent: Any, args: argparse.Namespace, run_dir: Path, main_rank: bool = True) -> None:
@@ -496,8 +628,9 @@ def learn(agent: Any, args: argparse.Namespace, run_dir: Path, main_rank: bool =
         callback = agents.RunDirectoryCallback(run_dir, args.tensorboard_log) if main_rank else None
         agent.learn(args.n_timesteps, callback=callback, progress_bar=progress_bar)
     else:
-        sb3_callback = SB3RunDirectoryCallback(agent, run_dir, eval_freq=args.eval_freq,
-                                               eval_episodes=args.eval_episodes, history=agent.history)
+        sb3_callback = SB3RunDirectoryCallback(
+            agent, run_dir, eval_freq=args.eval_freq, eval_episodes=args.eval_episodes, history=agent.history
+        )
         agent.learn(args.n_timesteps, callback=sb3_callback, progress_bar=progress_bar)
 
 
@@ -593,8 +726,16 @@ def run_training(args: argparse.Namespace, distributed: Distributed | None = Non
         remove_orphans(run_dir / "checkpoints")
     if args.resume:
         defaults = build_parser().parse_args([])
-        settings = ("seed", "num_envs", "grid_size", "location_init_std", "eval_freq", "eval_episodes", "hyperparams",
-                    "init_from")
+        settings = (
+            "seed",
+            "num_envs",
+            "grid_size",
+            "location_init_std",
+            "eval_freq",
+            "eval_episodes",
+            "hyperparams",
+            "init_from",
+        )
         config_given = {f.name for f in fields(ReinforceConfig) if getattr(args, f.name, None) is not None}
         config_given.update(ram_ppo_only_flags(args))
         if config_given or env_kwargs_of(args) or any(getattr(args, k) != getattr(defaults, k) for k in settings):
@@ -615,12 +756,15 @@ def run_training(args: argparse.Namespace, distributed: Distributed | None = Non
             args.n_timesteps = args.n_timesteps or SB3_SETTINGS["n_timesteps"]
             args.eval_freq = args.eval_freq or SB3_SETTINGS["eval_freq"]
         if finished(agent, args.n_timesteps) and (run_dir / "test.json").is_file():
-            print(f"{run_dir} is finished ({agent.num_timesteps:,} env steps) and tested: --resume did nothing; "
-                  f"the test result is in {run_dir / 'test.json'}")
+            print(
+                f"{run_dir} is finished ({agent.num_timesteps:,} env steps) and tested: --resume did nothing; "
+                f"the test result is in {run_dir / 'test.json'}"
+            )
             return
         if finished(agent, args.n_timesteps):
-            print(f"{run_dir} finished training ({agent.num_timesteps:,} env steps) but was not tested: "
-                  "--resume tests it")
+            print(
+                f"{run_dir} finished training ({agent.num_timesteps:,} env steps) but was not tested: --resume tests it"
+            )
         else:
             print(f"resuming {run_dir} at {agent.num_timesteps} env steps")
             if args.algo not in OWN_ALGOS:  # REINFORCE's episodes are a function of (seed, epoch) already, and
@@ -635,13 +779,25 @@ def run_training(args: argparse.Namespace, distributed: Distributed | None = Non
         check_split_count("--pictures", args.pictures, args.env, "test", **env_kwargs_of(args))
         agent, config = new_agent(args, seed, run_dir)
         if main_rank:
-            files.config.write_text(json.dumps(
-                {"algo": args.algo, "env_id": args.env, "env_kwargs": agent.env_kwargs, "device": args.device,
-                 "seed": seed, "n_timesteps": args.n_timesteps, "config": config,
-                 **({"precision": agent.precision} if args.algo in OWN_ALGOS else {}),
-                 **({"init_from": args.init_from} if args.algo == "reinforce" else {}),
-                 "command": sys.argv,
-                 "world_size": 1 if distributed is None else distributed.world_size}, indent=2) + "\n")
+            files.config.write_text(
+                json.dumps(
+                    {
+                        "algo": args.algo,
+                        "env_id": args.env,
+                        "env_kwargs": agent.env_kwargs,
+                        "device": args.device,
+                        "seed": seed,
+                        "n_timesteps": args.n_timesteps,
+                        "config": config,
+                        **({"precision": agent.precision} if args.algo in OWN_ALGOS else {}),
+                        **({"init_from": args.init_from} if args.algo == "reinforce" else {}),
+                        "command": sys.argv,
+                        "world_size": 1 if distributed is None else distributed.world_size,
+                    },
+                    indent=2,
+                )
+                + "\n"
+            )
     check_split_count("--pictures", args.pictures, agent.env_id, "test", **agent.env_kwargs)
     if distributed is not None:
         distributed.shard(agent.config.batch_size, "images per update (--batch-size)")
@@ -654,8 +810,10 @@ def run_training(args: argparse.Namespace, distributed: Distributed | None = Non
     except OSError as exc:
         if exc.errno != errno.ENOSPC:
             raise
-        raise UsageError(f"no space left on {mount_point(run_dir)}; {last_checkpoint(files)}: free some space, then "
-                         f"continue with python train_agent.py --run-dir {run_dir} --resume") from None
+        raise UsageError(
+            f"no space left on {mount_point(run_dir)}; {last_checkpoint(files)}: free some space, then "
+            f"continue with python train_agent.py --run-dir {run_dir} --resume"
+        ) from None
     if distributed is not None:
         distributed.barrier()  # rank 0 has written its last checkpoints
     if not best_path.is_file():
@@ -665,8 +823,9 @@ def run_training(args: argparse.Namespace, distributed: Distributed | None = Non
     other = agent if selection == "best" else agents.load(best_path, device=args.device)
     report = evaluate_and_report(chosen, agent.env_id, agent.env_kwargs, None, distributed=distributed)
     other_report = evaluate_and_report(other, agent.env_id, agent.env_kwargs, None, distributed=distributed)
-    random_locations = evaluate_and_report(agents.RandomLocations(chosen), agent.env_id, agent.env_kwargs, None,
-                                           distributed=distributed)
+    random_locations = evaluate_and_report(
+        agents.RandomLocations(chosen), agent.env_id, agent.env_kwargs, None, distributed=distributed
+    )
     if not main_rank:
         return
     best_record = min(agent.history, key=lambda r: r["valid_error"])
@@ -686,15 +845,16 @@ def run_training(args: argparse.Namespace, distributed: Distributed | None = Non
     (run_dir / "test.json").write_text(json.dumps(report, indent=2) + "\n")
     at = f"epoch {best_record['epoch']}" if "epoch" in best_record else f"{best_record['timesteps']:,} env steps"
     weights = "final weights" if selection == "final" else f"best validation checkpoint, at {at}"
-    print(f"{score_words(agent.env_id, report['error'])} ({weights}; best validation "
-          f"{100 * best_record['valid_error']:.2f}% at {at}; with random locations "
-          f"{score_words(agent.env_id, random_locations['error']).split(' ')[-1]}), {agent.num_timesteps:,} env steps "
-          f"in {report['train_seconds'] / 60:.1f} min -> {run_dir / 'test.json'}")
+    print(
+        f"{score_words(agent.env_id, report['error'])} ({weights}; best validation "
+        f"{100 * best_record['valid_error']:.2f}% at {at}; with random locations "
+        f"{score_words(agent.env_id, random_locations['error']).split(' ')[-1]}), {agent.num_timesteps:,} env steps "
+        f"in {report['train_seconds'] / 60:.1f} min -> {run_dir / 'test.json'}"
+    )
     curves = save_learning_curves(files.metrics, run_dir / "pictures" / "learning_curves.png", agent.env_id)
     print(f"learning curves: {curves}")
     if args.pictures:
-        png, gif = save_glimpse_pictures(chosen, agent.env_id, run_dir / "pictures", args.pictures,
-                                         **agent.env_kwargs)
+        png, gif = save_glimpse_pictures(chosen, agent.env_id, run_dir / "pictures", args.pictures, **agent.env_kwargs)
         print(f"glimpse paths: {png}, {gif}")
 
 
@@ -734,13 +894,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.pictures < 0:
             raise UsageError(f"--pictures must be >= 0, got {args.pictures}")
         if args.n_glimpses is not None and args.n_glimpses < 2:
-            raise UsageError(f"--n-glimpses must be >= 2 (the agents choose at least one location), "
-                             f"got {args.n_glimpses}")
+            raise UsageError(
+                f"--n-glimpses must be >= 2 (the agents choose at least one location), got {args.n_glimpses}"
+            )
         check_seed(args.seed)
         check_device(args.device)
         if args.pretrained is not None and not args.eval_only:
-            raise UsageError("--pretrained evaluates a shipped agent: add --eval-only (training starts afresh: "
-                             "leave out --pretrained)")
+            raise UsageError(
+                "--pretrained evaluates a shipped agent: add --eval-only (training starts afresh: "
+                "leave out --pretrained)"
+            )
         distributed = start_distributed(args)
         try:
             if args.eval_only:
@@ -760,8 +923,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.eval_only or args.run_dir is None or not RunDirectory(args.run_dir).latest.is_file():
             print(f"{parser.prog}: stopped", file=sys.stderr)
         else:
-            print(f"{parser.prog}: stopped; resume with: python train_agent.py --run-dir {args.run_dir} --resume",
-                  file=sys.stderr)
+            print(
+                f"{parser.prog}: stopped; resume with: python train_agent.py --run-dir {args.run_dir} --resume",
+                file=sys.stderr,
+            )
         return 130
     return 0
 

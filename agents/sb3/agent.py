@@ -239,9 +239,11 @@ class SB3Agent:
                 spaces that do not fit the model the settings build.
         """
         if "model" in payload or "policy" not in payload:
-            raise ValueError("it is an SB3 agent saved by an earlier ram-env inside SB3's own zip, whose "
-                             "cloudpickled entries can run code, so it is not read; train it again, or re-save it "
-                             "with the ram-env that wrote it after upgrading that one")
+            raise ValueError(
+                "it is an SB3 agent saved by an earlier ram-env inside SB3's own zip, whose "
+                "cloudpickled entries can run code, so it is not read; train it again, or re-save it "
+                "with the ram-env that wrote it after upgrading that one"
+            )
         agent = cls(
             payload["algo"],
             payload["env_id"],

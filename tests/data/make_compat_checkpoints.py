@@ -30,21 +30,40 @@ def record(agent: Any) -> dict[str, list]:
     obs, _ = envs.reset(seed=0, options={"image_index": np.arange(8)})
     action, _ = agent.predict(obs, None, np.ones(8, dtype=bool), deterministic=True)
     envs.close()
-    return {"predictions": result["predictions"].tolist(), "first_location": action["location"].tolist(),
-            "first_label": action["label"].tolist()}
+    return {
+        "predictions": result["predictions"].tolist(),
+        "first_location": action["location"].tolist(),
+        "first_label": action["label"].tolist(),
+    }
 
 
 def main() -> None:
-    config = agents.ReinforceConfig(glimpse_hidden=16, location_hidden=16, hidden_size=32, batch_size=64,
-                                    epochs=1, learning_rate=1e-2, warmup_epochs=0.0)
+    config = agents.ReinforceConfig(
+        glimpse_hidden=16,
+        location_hidden=16,
+        hidden_size=32,
+        batch_size=64,
+        epochs=1,
+        learning_rate=1e-2,
+        warmup_epochs=0.0,
+    )
     reinforce = agents.ReinforceRAM("GlimpseMNIST-v0", config, env_kwargs={"n_glimpses": 3})
     reinforce.learn(total_timesteps=5 * 64 * 3)  # 5 updates
     reinforce.save(HERE / "reinforce_mnist.pt")
     ppo = agents.SB3Agent(
-        "ppo", "GlimpseMNIST-v0", num_envs=8, env_kwargs={"n_glimpses": 3},
-        hyperparams={"n_steps": 6, "batch_size": 48, "n_epochs": 1,
-                     "policy_kwargs": {"net_arch": [16], "features_extractor_kwargs": {
-                         "glimpse_hidden": 16, "location_hidden": 16, "features_dim": 32}}},
+        "ppo",
+        "GlimpseMNIST-v0",
+        num_envs=8,
+        env_kwargs={"n_glimpses": 3},
+        hyperparams={
+            "n_steps": 6,
+            "batch_size": 48,
+            "n_epochs": 1,
+            "policy_kwargs": {
+                "net_arch": [16],
+                "features_extractor_kwargs": {"glimpse_hidden": 16, "location_hidden": 16, "features_dim": 32},
+            },
+        },
     )
     ppo.learn(2 * 48)
     ppo.save(HERE / "ppo_mnist.pt")
