@@ -16,7 +16,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.envs.registration import load_env_creator
 
-from ram_env.splits import GAME_SPLITS, SPLITS, game_seeds  # a game's splits: blocks of episode seeds
+from ram_env.data.splits import GAME_SPLITS, SPLITS, game_seeds  # a game's splits: blocks of episode seeds
 from ram_env.wrappers import choice_key
 
 __all__ = [
@@ -134,7 +134,7 @@ def evaluate(
     location (``start="random"``) is the same for every agent and every batch size; an agent with a
     ``first_location()`` method that returns a location takes its first glimpses there. A game
     (``agents.evaluation.is_game``) plays its ``i``-th game of the split with ``reset(seed=offset + seed + i)``, the
-    offset separating the splits (``ram_env.splits``).
+    offset separating the splits (``ram_env.data.splits``).
 
     Args:
         agent: anything with stable-baselines3's ``predict``, taking the batched env's observations.

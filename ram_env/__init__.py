@@ -19,11 +19,11 @@ from gymnasium.envs.registration import register
 
 from ram_env.catch import CatchEnv, CatchVectorEnv
 from ram_env.classification import GlimpseEnv, GlimpseTask, GlimpseVectorEnv
-from ram_env.datasets import Dataset, load_dataset
-from ram_env.idx import IDXFormatError, read_idx
-from ram_env.image_checks import ImageDataError
+from ram_env.data.datasets import Dataset, load_dataset
+from ram_env.data.idx import IDXFormatError, read_idx
+from ram_env.data.image_checks import ImageDataError
+from ram_env.data.image_set import ImageSet, load_images
 from ram_env.image_env import IMAGES_ID, ImageGlimpseEnv, ImageGlimpseVectorEnv
-from ram_env.image_set import ImageSet, load_images
 from ram_env.retina import glimpse
 
 __all__ = [

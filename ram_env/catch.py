@@ -16,7 +16,7 @@ from gymnasium import spaces
 
 from ram_env import counter_rng
 from ram_env.core import BatchedEnv, BatchedVectorEnv, Episodes
-from ram_env.splits import GAME_SPLITS
+from ram_env.data.splits import GAME_SPLITS
 from ram_env.validation import STARTS, check_int, validate_action
 
 __all__ = ["MOVES", "CatchEnv", "CatchEpisodes", "CatchTask", "CatchVectorEnv"]
@@ -140,7 +140,7 @@ class CatchEpisodes(Episodes):
         return (offset >= 0) & (offset < self.task.paddle_width)
 
     def split_sizes(self) -> dict[str, int]:
-        """The games of each split: blocks of seeds (``ram_env.splits.GAME_SPLITS``)."""
+        """The games of each split: blocks of seeds (``ram_env.data.splits.GAME_SPLITS``)."""
         return dict(GAME_SPLITS)
 
     def info(self) -> dict[str, np.ndarray]:
@@ -197,7 +197,7 @@ class CatchEnv(BatchedEnv[CatchEpisodes]):
     ## Arguments
     ``screen_size`` (24 pixels), ``paddle_width`` (2 pixels), ``glimpse_size`` (``g``, 6 pixels),
     ``n_scales`` (``k``, 3), ``start`` ("random" or "center"), ``render_mode`` ("rgb_array" or "human").
-    See ``CatchTask``. The game has no dataset: its splits are blocks of seeds (``ram_env.splits``).
+    See ``CatchTask``. The game has no dataset: its splits are blocks of seeds (``ram_env.data.splits``).
 
     ## Examples
     >>> import gymnasium as gym

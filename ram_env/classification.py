@@ -18,9 +18,9 @@ from gymnasium import spaces
 from ram_env import counter_rng
 from ram_env.canvas import CanvasLayout
 from ram_env.core import BatchedEnv, BatchedVectorEnv, Episodes
-from ram_env.datasets import load_dataset
-from ram_env.image_set import ImageSet, mnist_image_set
-from ram_env.splits import SPLITS
+from ram_env.data.datasets import load_dataset
+from ram_env.data.image_set import ImageSet, mnist_image_set
+from ram_env.data.splits import SPLITS
 from ram_env.validation import STARTS, check_int, validate_action
 
 __all__ = ["ClutterControl", "GlimpseEnv", "GlimpseEpisodes", "GlimpseTask", "GlimpseVectorEnv"]
@@ -88,7 +88,7 @@ class GlimpseEpisodes(Episodes):
         num_envs: number of episodes run side by side.
         group_size: envs per group (see ``Episodes``): the envs of a group show the same image on the same
             canvas, each from its own first-glimpse location.
-        data: the images (``ram_env.image_set``, any number of channels); None: the MNIST-format set of
+        data: the images (``ram_env.data.image_set``, any number of channels); None: the MNIST-format set of
             ``task.data_dir``.
 
     Attributes:
@@ -137,7 +137,7 @@ class GlimpseEpisodes(Episodes):
         self._labels, self._clutter_pool = self._split.labels, self._data.train
 
     def split_sizes(self) -> dict[str, int]:
-        """The images of each split of the data (``ram_env.splits``)."""
+        """The images of each split of the data (``ram_env.data.splits``)."""
         return {name: len(self._data.split(name).labels) for name in SPLITS}
 
     @property
@@ -328,7 +328,7 @@ class GlimpseEnv(ClutterControl, BatchedEnv[GlimpseEpisodes]):
     ``canvas_size`` (pixels), ``n_clutter``, ``clutter_size`` (pixels), ``n_glimpses``, ``glimpse_size``
     (``g``, pixels), ``n_scales`` (``k``), ``split`` ("train": first 55,000 training images, canvases drawn
     afresh each episode; "valid": the last 5,000; "test": the 10,000 test images; on valid and test the
-    canvas is a fixed function of the image index; see ``ram_env.splits``), ``start`` ("random" or
+    canvas is a fixed function of the image index; see ``ram_env.data.splits``), ``start`` ("random" or
     "center"), ``data_dir`` (a folder of MNIST-format IDX files, default the MNIST shipped with ram_env),
     ``render_mode`` ("rgb_array" or "human"). See ``GlimpseTask``. The registered ids
     (``ram_env.ENV_IDS``) set the paper's values; every one can be overridden by keyword.

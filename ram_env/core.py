@@ -159,7 +159,7 @@ class Episodes(ABC):
     @abstractmethod
     def split_sizes(self) -> dict[str, int]:
         """The episodes of each split ("train", "valid", "test") under this task's settings: its dataset's
-        images, or a game's blocks of seeds (``ram_env.splits``)."""
+        images, or a game's blocks of seeds (``ram_env.data.splits``)."""
 
     @abstractmethod
     def info(self) -> dict[str, np.ndarray]:

@@ -1,5 +1,5 @@
 """``GlimpseImages-v0``: the glimpse-classification task over a user's own images (colour, any size; a
-folder, arrays, or memory-mapped ``.npz``/``.npy`` files: ``ram_env.image_set``).
+folder, arrays, or memory-mapped ``.npz``/``.npy`` files: ``ram_env.data.image_set``).
 
 The task is the MNIST tasks' (``ram_env.classification``) with its dataset swapped: the same episodes,
 spaces (the glimpse ``(k * C, g, g)`` for ``C`` channels), seed rules, fixed valid and test canvases,
@@ -24,7 +24,7 @@ from typing import Any
 
 from ram_env.classification import ClutterControl, GlimpseEpisodes, GlimpseTask
 from ram_env.core import BatchedEnv, BatchedVectorEnv
-from ram_env.image_set import ImageSet, load_images
+from ram_env.data.image_set import ImageSet, load_images
 
 __all__ = ["IMAGES_ID", "ImageGlimpseEnv", "ImageGlimpseVectorEnv", "load_source"]
 
@@ -76,9 +76,9 @@ class ImageGlimpseEnv(ClutterControl, BatchedEnv[GlimpseEpisodes]):
     Args:
         source: a folder (class subfolders of PNG/JPEG files, optionally under ``train/``, ``valid/``,
             ``test/``; or ``.npy`` files), an ``.npz`` file, a dict of arrays, or ``(images, labels)``
-            (``ram_env.image_set``). A path is portable (checkpoints store it); arrays are not.
+            (``ram_env.data.image_set``). A path is portable (checkpoints store it); arrays are not.
         image_size: fit every image to ``image_size x image_size`` pixels; None: as stored.
-        fit: ``"none"`` (all one size already), ``"resize"`` or ``"pad"`` (``ram_env.image_fit``).
+        fit: ``"none"`` (all one size already), ``"resize"`` or ``"pad"`` (``ram_env.data.image_fit``).
         canvas_size: side of the square canvas, pixels (>= the images); None: the images' larger side.
         n_clutter, clutter_size, n_glimpses, glimpse_size, n_scales, split, start: as ``GlimpseEnv``.
         valid_fraction, test_fraction, split_seed: how splits the source lacks are carved from train.
@@ -87,7 +87,7 @@ class ImageGlimpseEnv(ClutterControl, BatchedEnv[GlimpseEpisodes]):
         render_mode: ``"rgb_array"`` or ``"human"``: the canvas in colour, the glimpse path and the squares.
 
     Raises:
-        ImageDataError: bad data, naming the file or field (``ram_env.image_checks``).
+        ImageDataError: bad data, naming the file or field (``ram_env.data.image_checks``).
         ValueError: a bad setting, naming it.
     """
 

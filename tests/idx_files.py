@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 import ram_env
-from ram_env.splits import VALID_SIZE
+from ram_env.data.splits import VALID_SIZE
 
 
 def idx_bytes(array: np.ndarray) -> bytes:

@@ -21,8 +21,8 @@ import pytest
 from image_data import shape_arrays, write_image_folder
 
 import ram_env
-import ram_env.image_folder
-from ram_env.image_set import load_images
+import ram_env.data.image_folder
+from ram_env.data.image_set import load_images
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -39,7 +39,7 @@ def test_folder_images_are_fitted_as_they_are_read(tmp_path: Path, monkeypatch: 
     source = write_image_folder(tmp_path / "shapes", per_class=5, size=64)
     alive: list[weakref.ref] = []
     most = 0
-    decode = ram_env.image_folder._decode
+    decode = ram_env.data.image_folder._decode
 
     def counting(path: Path) -> np.ndarray | str:
         nonlocal most
@@ -48,7 +48,7 @@ def test_folder_images_are_fitted_as_they_are_read(tmp_path: Path, monkeypatch: 
         most = max(most, sum(ref() is not None for ref in alive))
         return image
 
-    monkeypatch.setattr(ram_env.image_folder, "_decode", counting)
+    monkeypatch.setattr(ram_env.data.image_folder, "_decode", counting)
     data = load_images(source, image_size=16, fit="resize")
     assert data.image_shape == (16, 16) and most <= 2  # the image being fitted, and at most the last one
 
@@ -136,7 +136,7 @@ def test_an_unreadable_file_is_skipped(tmp_path: Path, monkeypatch: pytest.Monke
             raise PermissionError(13, "Permission denied", str(path))
         return read(path, *args, **kwargs)
 
-    monkeypatch.setattr(ram_env.image_folder.np, "fromfile", denied)
+    monkeypatch.setattr(ram_env.data.image_folder.np, "fromfile", denied)
     with pytest.raises(ram_env.ImageDataError, match="it cannot be read \\(Permission denied\\)"):
         load_images(source)
     with pytest.warns(UserWarning, match="skipped 1"):

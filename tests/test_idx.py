@@ -11,7 +11,7 @@ import pytest
 from idx_files import idx_bytes, write_dataset
 
 from ram_env import IDXFormatError, load_dataset, read_idx
-from ram_env.datasets import shipped_mnist_dir
+from ram_env.data.datasets import shipped_mnist_dir
 
 
 @pytest.mark.parametrize("compress", [False, True])

@@ -14,7 +14,7 @@ from typing import Any
 
 import ram_env
 from agents.evaluation import is_game, split_size
-from ram_env.datasets import MNIST_FILES, missing_files
+from ram_env.data.datasets import MNIST_FILES, missing_files
 
 __all__ = [
     "RUN_FILES",

@@ -14,9 +14,9 @@ import gymnasium as gym
 import ram_env
 from agents.cli.checks import FlagError
 from agents.evaluation import entry_point_of
+from ram_env.data.image_fit import FITS
+from ram_env.data.image_folder import BAD_FILE_POLICIES
 from ram_env.image_env import SOURCE_KEYS
-from ram_env.image_fit import FITS
-from ram_env.image_folder import BAD_FILE_POLICIES
 
 __all__ = ["ENV_FLAGS", "add_env_flags", "env_flag_kwargs"]
 

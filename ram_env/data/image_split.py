@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ram_env.image_fit import fit_image
+from ram_env.data.image_fit import fit_image
 
 __all__ = ["ImageSplit"]
 
@@ -26,8 +26,8 @@ class ImageSplit:
             never copied whole).
         labels: ``(n,)`` int64 class indices of the split's images, read-only.
         rows: ``(n,)`` int64, the split's rows of ``base``; None: all of them, in order.
-        size: the side the images are fitted to when gathered (``ram_env.image_fit``); None: as stored.
-        fit: the fit policy (``ram_env.image_fit.FITS``) used when ``size`` differs from the stored size.
+        size: the side the images are fitted to when gathered (``ram_env.data.image_fit``); None: as stored.
+        fit: the fit policy (``ram_env.data.image_fit.FITS``) used when ``size`` differs from the stored size.
     """
 
     base: np.ndarray

@@ -1,6 +1,6 @@
 """MNIST-format datasets: the copy shipped in the package, or any folder with the same four files.
 
-Splits follow the paper's protocol (``ram_env.splits``): ``train`` is the first 55,000 images of the training
+Splits follow the paper's protocol (``ram_env.data.splits``): ``train`` is the first 55,000 images of the training
 file, ``valid`` its last 5,000, ``test`` the test file. Images stay uint8 in memory.
 """
 
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ram_env.idx import IDXFormatError, read_idx
-from ram_env.splits import SPLITS, VALID_SIZE, training_file_rows
+from ram_env.data.idx import IDXFormatError, read_idx
+from ram_env.data.splits import SPLITS, VALID_SIZE, training_file_rows
 
 __all__ = [
     "Dataset",

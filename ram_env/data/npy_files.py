@@ -1,6 +1,6 @@
 """Image arrays on disk, memory-mapped: an ``.npz`` file, or a folder of ``.npy`` files.
 
-The arrays are named as ``ram_env.image_set.ARRAY_NAMES`` says (``images`` and ``labels``, or
+The arrays are named as ``ram_env.data.image_set.ARRAY_NAMES`` says (``images`` and ``labels``, or
 ``train_images``, ``train_labels``, ``valid_...``, ``test_...``). A ``.npy`` file is opened with
 ``np.load(mmap_mode="r")``. An ``.npz`` member written uncompressed (``np.savez``) is memory-mapped in
 place inside the zip file; a compressed one (``np.savez_compressed``) cannot be, and is read into memory
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ram_env.image_checks import ImageDataError
+from ram_env.data.image_checks import ImageDataError
 
 __all__ = ["read_npy_folder", "read_npz"]
 

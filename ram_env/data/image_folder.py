@@ -20,9 +20,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ram_env.image_checks import ImageDataError
-from ram_env.image_fit import fit_error, fit_image
-from ram_env.splits import SPLITS
+from ram_env.data.image_checks import ImageDataError
+from ram_env.data.image_fit import fit_error, fit_image
+from ram_env.data.splits import SPLITS
 
 __all__ = ["BAD_FILE_POLICIES", "IMAGE_SUFFIXES", "FolderImages", "read_image_folder"]
 
@@ -36,7 +36,7 @@ class FolderImages:
 
     Attributes:
         arrays: ``{"images": (N, h, w, C) uint8, "labels": (N,) int64}``, or ``"train_images"``,
-            ``"train_labels"`` and the same for each split subfolder (``ram_env.image_set.ARRAY_NAMES``).
+            ``"train_labels"`` and the same for each split subfolder (``ram_env.data.image_set.ARRAY_NAMES``).
         class_names: the class subfolder names, sorted.
         skipped: the bad files left out (``on_bad_file="skip"``).
     """
@@ -130,7 +130,7 @@ def read_image_folder(root: Path, image_size: int | None, fit: str, on_bad_file:
     Args:
         root: the folder.
         image_size: the side the images are fitted to, pixels; None: they must all have one size.
-        fit: ``ram_env.image_fit.FITS``.
+        fit: ``ram_env.data.image_fit.FITS``.
         on_bad_file: ``"raise"`` or ``"skip"``.
 
     Raises:

@@ -3,16 +3,16 @@
 
 Sources (``load_images``'s ``source``):
 
-- a folder in the ImageFolder layout (``ram_env.image_folder``): one subfolder of PNG/JPEG files per
+- a folder in the ImageFolder layout (``ram_env.data.image_folder``): one subfolder of PNG/JPEG files per
   class, or ``train/``, ``valid/``, ``test/`` each holding such subfolders;
 - a mapping of numpy arrays (``ARRAY_NAMES``): ``images`` ``(N, H, W)`` or ``(N, H, W, C)`` uint8 and
   ``labels`` ``(N,)`` integers, or ``train_images``/``train_labels`` with optional ``valid_*`` and ``test_*``;
   ``(images, labels)`` is short for ``{"images": images, "labels": labels}``;
-- an ``.npz`` file, or a folder of ``.npy`` files, holding arrays of those names (``ram_env.npy_files``).
+- an ``.npz`` file, or a folder of ``.npy`` files, holding arrays of those names (``ram_env.data.npy_files``).
 
 Splits: those the source names are used as they are; a missing one is carved from ``train`` (from all the
 images when the source names no split) with ``valid_fraction`` and ``test_fraction`` of its images and
-``split_seed`` (``ram_env.splits.carved_rows``). The number of classes is the number of class folders, or
+``split_seed`` (``ram_env.data.splits.carved_rows``). The number of classes is the number of class folders, or
 the largest label + 1; every class must have an image.
 """
 
@@ -29,13 +29,13 @@ from typing import Any
 
 import numpy as np
 
-from ram_env.datasets import Dataset
-from ram_env.image_checks import ImageDataError, check_image_array, check_labels, check_no_empty_class
-from ram_env.image_fit import FITS, fit_error
-from ram_env.image_folder import BAD_FILE_POLICIES, read_image_folder
-from ram_env.image_split import ImageSplit
-from ram_env.npy_files import read_npy_folder, read_npz
-from ram_env.splits import SPLITS, carved_rows
+from ram_env.data.datasets import Dataset
+from ram_env.data.image_checks import ImageDataError, check_image_array, check_labels, check_no_empty_class
+from ram_env.data.image_fit import FITS, fit_error
+from ram_env.data.image_folder import BAD_FILE_POLICIES, read_image_folder
+from ram_env.data.image_split import ImageSplit
+from ram_env.data.npy_files import read_npy_folder, read_npz
+from ram_env.data.splits import SPLITS, carved_rows
 
 __all__ = ["ARRAY_NAMES", "ImageSet", "files_hash", "image_set_from_arrays", "load_images", "mnist_image_set"]
 
@@ -199,7 +199,7 @@ def image_set_from_arrays(
             up to the largest label.
         where: the source, for messages.
         image_size, fit: fit every image to ``image_size x image_size`` by ``fit``
-            (``ram_env.image_fit``) when it is gathered; None and ``"none"``: as stored.
+            (``ram_env.data.image_fit``) when it is gathered; None and ``"none"``: as stored.
         valid_fraction, test_fraction, split_seed: how a split the arrays lack is carved from train.
         skipped: bad files left out of a folder source.
 
@@ -297,10 +297,10 @@ def load_images(
         source: a folder (of class subfolders, or of ``.npy`` files), an ``.npz`` file, a mapping of arrays,
             or ``(images, labels)``.
         image_size: the side, pixels, every image is fitted to; None: as stored (all one size).
-        fit: ``"none"``, ``"resize"`` or ``"pad"`` (``ram_env.image_fit``).
+        fit: ``"none"``, ``"resize"`` or ``"pad"`` (``ram_env.data.image_fit``).
         valid_fraction, test_fraction: the share of train (or of all images) carved into a split the source lacks.
         split_seed: the seed of that carving.
-        on_bad_file: ``"raise"`` or ``"skip"`` an image file that cannot be decoded (``ram_env.image_folder``).
+        on_bad_file: ``"raise"`` or ``"skip"`` an image file that cannot be decoded (``ram_env.data.image_folder``).
 
     Raises:
         FileNotFoundError: a path that does not exist.

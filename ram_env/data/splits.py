@@ -1,12 +1,12 @@
 """The split rules of every task: which episodes make up "train", "valid" and "test".
 
-Classification tasks (``ram_env.ENV_IDS``) split an MNIST-format dataset (``ram_env.datasets``) as the
+Classification tasks (``ram_env.ENV_IDS``) split an MNIST-format dataset (``ram_env.data.datasets``) as the
 paper does: "train" is the training file's images but its last ``VALID_SIZE`` (MNIST: the first 55,000),
 "valid" those last ``VALID_SIZE`` (5,000), "test" the test file (10,000). On valid and test the canvas of
 image ``i`` is a fixed function of ``i`` (``ram_env.classification``), so every agent is scored on the same
 canvases.
 
-Image sets (``GlimpseImages-v0``, ``ram_env.image_set``) take the splits their source names (``train``,
+Image sets (``GlimpseImages-v0``, ``ram_env.data.image_set``) take the splits their source names (``train``,
 ``valid``, ``test`` subfolders or arrays); a split the source lacks is carved from "train" (from all the
 images when the source names none) by ``carved_rows``, with the stated fractions and seed.
 
