@@ -1,7 +1,7 @@
 """Ship the tested agent of a finished run of train_agent.py into the package's trained agents
 (``agents.pretrained``):
 
-    python -m agents.cli.ship runs/reinforce_GlimpseClutteredMNIST-v0_0
+    ram-ship runs/reinforce_GlimpseClutteredMNIST-v0_0_1      (or: python -m agents.cli.ship RUN_DIR)
 """
 
 from __future__ import annotations
