@@ -709,6 +709,7 @@ class ReinforceRAM:
         per_epoch = self.timesteps_per_epoch()
         updates_per_epoch = per_epoch // steps_per_update
         end = cfg.epochs * per_epoch if total_timesteps is None else min(total_timesteps, cfg.epochs * per_epoch)
+        self.num_timesteps = min(self.num_timesteps, self.epoch * per_epoch)  # a stopped epoch is played whole
         shard = self._start_distributed()
         envs = gym.make_vec(
             self.env_id,

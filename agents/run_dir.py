@@ -99,12 +99,18 @@ class RunDirectory:
     def validated(self, agent: Any, history: list[dict[str, Any]], **best_options: Any) -> float:
         """After a validation, the last record of ``history`` (``valid_error``, a fraction): append it to
         ``metrics.jsonl``, save ``agent`` to ``best.pt`` (with ``best_options``) if its error is the lowest so
-        far, and to ``latest.pt``. Returns the lowest validation error so far."""
+        far, and to ``latest.pt``. Returns the lowest validation error so far.
+
+        A record of a run stopped inside an epoch (a fractional ``epoch``) leaves an existing ``latest.pt`` as it
+        is: the checkpoint of the last finished epoch, from which a resume replays the stopped epoch whole and
+        exactly as an uninterrupted run would. Only a run stopped inside its first epoch saves it there."""
         record = history[-1]
         with open(self.metrics, "a") as file:
             file.write(json.dumps(record) + "\n")
         best_error = min(r["valid_error"] for r in history)
         if record["valid_error"] <= best_error:
             agent.save(self.best, **best_options)
-        agent.save(self.latest)
+        inside_an_epoch = not float(record.get("epoch", 1)).is_integer()
+        if not inside_an_epoch or not self.latest.is_file():
+            agent.save(self.latest)
         return best_error

@@ -233,8 +233,8 @@ def test_resumed_training_equals_uninterrupted(small_mnist: str, tmp_path: Path,
     interrupted = small_agent(small_mnist, epochs=3)
     callback = agents.RunDirectoryCallback(tmp_path / "run")
     per_epoch = interrupted.timesteps_per_epoch()
-    interrupted.learn(total_timesteps=per_epoch + per_epoch // 2, callback=callback)  # "killed" in epoch 2
-    assert interrupted.epoch == 1
+    interrupted.learn(total_timesteps=per_epoch + per_epoch // 2, callback=callback)  # stopped in epoch 2
+    assert interrupted.epoch == 1  # validated at epoch 1.5; latest.pt stays the end of epoch 1
     resumed = agents.load(callback.latest)
     resumed.learn(callback=callback)
     assert resumed.epoch == 3
@@ -244,7 +244,8 @@ def test_resumed_training_equals_uninterrupted(small_mnist: str, tmp_path: Path,
     metrics = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
     assert len(metrics) == 3
     printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("validation at")]
-    assert [line.split(": error")[0].split("(")[1] for line in printed] == ["epoch 1)", "epoch 2)", "epoch 3)"]
+    epochs = [line.split(": error")[0].split("(")[1] for line in printed]
+    assert epochs == ["epoch 1)", "epoch 1.5)", "epoch 2)", "epoch 3)"]
 
 
 def test_valid_size_scores_the_first_images_of_the_valid_split(small_mnist: str) -> None:

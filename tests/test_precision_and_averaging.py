@@ -74,7 +74,7 @@ def test_fp32_and_bf16_updates_differ_only_by_rounding(small_mnist: str) -> None
 
 @pytest.mark.slow
 def test_a_bf16_agent_learns(small_mnist: str) -> None:
-    agent = small_agent(small_mnist, precision="bf16", epochs=3, batch_size=20)
+    agent = small_agent(small_mnist, precision="bf16", epochs=6, batch_size=20)
     agent.learn()
     assert agents.evaluate(agent, "GlimpseMNIST-v0", "test", **agent.env_kwargs)["error"] < 0.6  # chance: 0.9
 
