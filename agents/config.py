@@ -15,7 +15,7 @@ from typing import Any
 from agents.networks import CORES
 from agents.precision import PRECISIONS
 
-__all__ = ["BASELINES", "LR_SCHEDULES", "OPTIMIZERS", "ReinforceConfig"]
+__all__ = ["BASELINES", "LR_SCHEDULES", "OPTIMIZERS", "ReinforceConfig", "check_ranges"]
 
 BASELINES = ("learned", "leave_one_out", "both")
 OPTIMIZERS = ("adamw", "sgd")
@@ -25,6 +25,21 @@ LR_SCHEDULES = ("cosine", "linear", "constant", "exponential")
 def _field(default: Any, help: str) -> Any:
     """A field with its ``default`` and its meaning, ``help`` (the flag's help text)."""
     return field(default=default, metadata={"help": help})
+
+
+def check_ranges(
+    config: Any, positive: tuple[str, ...] = (), non_negative: tuple[str, ...] = (), unit: tuple[str, ...] = ()
+) -> None:
+    """Raise ``ValueError`` naming the first field of ``config`` out of its range: ``positive`` fields > 0,
+    ``non_negative`` >= 0, ``unit`` in [0, 1]."""
+    for names, inside, words in (
+        (positive, lambda v: v > 0, "> 0"),
+        (non_negative, lambda v: v >= 0, ">= 0"),
+        (unit, lambda v: 0 <= v <= 1, "in [0, 1]"),
+    ):
+        for name in names:
+            if not inside(getattr(config, name)):
+                raise ValueError(f"{name} must be {words}, got {getattr(config, name)!r}")
 
 
 @dataclass(kw_only=True)
@@ -156,26 +171,23 @@ class ReinforceConfig:
             value = getattr(self, name)
             if isinstance(value, (int, float)) and not math.isfinite(value):
                 raise ValueError(f"{name} must be a finite number, got {value!r}")
-        for name in ("location_std", "learning_rate"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
         if isinstance(self.valid_size, bool) or not isinstance(self.valid_size, int):
             raise ValueError(f"valid_size must be an integer >= 0, got {self.valid_size!r}")
-        for name in (
-            "warmup_epochs",
-            "weight_decay",
-            "entropy_coef",
-            "num_threads",
-            "location_std_final",
-            "max_grad_norm",
-            "clutter_curriculum",
-            "valid_size",
-        ):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
-        for name in ("gae_lambda", "momentum"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)!r}")
+        check_ranges(
+            self,
+            positive=("location_std", "learning_rate"),
+            non_negative=(
+                "warmup_epochs",
+                "weight_decay",
+                "entropy_coef",
+                "num_threads",
+                "location_std_final",
+                "max_grad_norm",
+                "clutter_curriculum",
+                "valid_size",
+            ),
+            unit=("gae_lambda", "momentum"),
+        )
         if not (isinstance(self.ema_decay, (int, float)) and 0 <= self.ema_decay < 1):
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay!r}")
         if not self.clutter_curriculum <= 1:

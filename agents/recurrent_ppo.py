@@ -37,6 +37,7 @@ from tqdm.auto import tqdm
 import ram_env  # noqa: F401  (registers the env ids)
 from agents.callbacks import TrainingCallback
 from agents.checkpoints import FORMAT, atomic_save, data_fingerprint, portable_env_kwargs
+from agents.config import check_ranges
 from agents.evaluation import GAME_CHOICE, evaluate, split_arguments
 from agents.networks import RecurrentAttentionModel
 from agents.precision import PRECISIONS, autocast, resolve_precision
@@ -146,24 +147,21 @@ class RecurrentPPOConfig:
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {getattr(self, name)!r}")
-        for name in ("location_std", "learning_rate", "clip_coef"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
-        for name in (
-            "location_std_final",
-            "entropy_coef",
-            "vf_coef",
-            "max_grad_norm",
-            "target_kl",
-            "valid_size",
-            "num_threads",
-            "seed",
-        ):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
-        for name in ("gamma", "gae_lambda"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)!r}")
+        check_ranges(
+            self,
+            positive=("location_std", "learning_rate", "clip_coef"),
+            non_negative=(
+                "location_std_final",
+                "entropy_coef",
+                "vf_coef",
+                "max_grad_norm",
+                "target_kl",
+                "valid_size",
+                "num_threads",
+                "seed",
+            ),
+            unit=("gamma", "gae_lambda"),
+        )
         if self.learn_location_std and self.location_std_final:
             raise ValueError(
                 "learn_location_std and location_std_final exclude each other: a learned std is not "

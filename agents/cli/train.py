@@ -345,37 +345,34 @@ def file_defaults(env_id: str, algo: str, with_library: bool = False) -> dict[st
         raise UsageError(str(exc)) from exc
 
 
-def config_of(args: argparse.Namespace) -> ReinforceConfig:
-    """The hyperparameters: the env's file over ``ReinforceConfig``'s defaults, and the flags given over both."""
-    given = {f.name: getattr(args, f.name) for f in fields(ReinforceConfig) if getattr(args, f.name) is not None}
-    file = file_defaults(args.env, "reinforce")
+def _settings_of(args: argparse.Namespace, cls: Any, table: str, prefix: str = "", skip: tuple[str, ...] = ()) -> Any:
+    """``cls`` (a hyperparameter dataclass) from the env's ``[table]`` over its defaults, and the flags given
+    over both (but those of ``skip``); a bad file or flag is a ``UsageError`` naming it."""
+    given = {
+        f.name: getattr(args, f.name)
+        for f in fields(cls)
+        if f.name not in skip and getattr(args, f.name, None) is not None
+    }
+    file = file_defaults(args.env, table)
     try:
-        ReinforceConfig(**file)
+        cls(**file)
     except (TypeError, ValueError) as exc:
-        raise UsageError(f"{hyperparams_file(args.env)}: {exc}") from exc
+        raise UsageError(f"{hyperparams_file(args.env)}: {prefix}{exc}") from exc
     try:
-        return ReinforceConfig(**{**file, **given})
+        return cls(**{**file, **given})
     except ValueError as exc:
         raise UsageError(f"--{str(exc).replace('_', '-')}") from exc
+
+
+def config_of(args: argparse.Namespace) -> ReinforceConfig:
+    """The REINFORCE hyperparameters: the env's file over ``ReinforceConfig``'s defaults, the flags over both."""
+    return _settings_of(args, ReinforceConfig, "reinforce")
 
 
 def ram_ppo_config_of(args: argparse.Namespace) -> RecurrentPPOConfig:
-    """ram_ppo's hyperparameters: the env's ``[ram_ppo]`` table over ``RecurrentPPOConfig``'s defaults, and the
-    flags given over both."""
-    given = {
-        name: getattr(args, name)
-        for name in RecurrentPPOConfig.field_names()
-        if name != "seed" and getattr(args, name, None) is not None
-    }
-    file = file_defaults(args.env, "ram_ppo")
-    try:
-        RecurrentPPOConfig(**file)
-    except (TypeError, ValueError) as exc:
-        raise UsageError(f"{hyperparams_file(args.env)}: [ram_ppo] {exc}") from exc
-    try:
-        return RecurrentPPOConfig(**{**file, **given})
-    except ValueError as exc:
-        raise UsageError(f"--{str(exc).replace('_', '-')}") from exc
+    """ram_ppo's hyperparameters: the env's ``[ram_ppo]`` table over ``RecurrentPPOConfig``'s defaults, the flags
+    given over both."""
+    return _settings_of(args, RecurrentPPOConfig, "ram_ppo", "[ram_ppo] ", skip=("seed",))
 
 
 def ram_ppo_only_flags(args: argparse.Namespace) -> list[str]:
