@@ -157,7 +157,8 @@ def test_a_new_run_removes_orphan_temporary_files(capsys: pytest.CaptureFixture[
     orphan = tmp_path / "run" / "checkpoints" / "latest.pt.x1y2z3.tmp"
     orphan.parent.mkdir(parents=True)
     orphan.write_bytes(b"half written")
-    code, _, _ = run(["--run-dir", str(tmp_path / "run"), "--pictures", "100000"], capsys)  # stops before training
+    missing = str(tmp_path / "missing.pt")
+    code, _, _ = run(["--run-dir", str(tmp_path / "run"), "--init-from", missing], capsys)  # stops before training
     assert code == 2 and not orphan.exists()
 
 

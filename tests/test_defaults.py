@@ -11,6 +11,8 @@ import tomllib
 import agents
 import ram_env
 from agents.cli import train as train_agent
+from agents.cli.parser import SB3_SETTINGS, parse_flags
+from agents.cli.settings import RunSettings, SB3Settings, prepare, sb3_settings_of
 from agents.defaults import (
     HYPERPARAMS_DIR,
     LIBRARY_DEFAULTS,
@@ -67,21 +69,25 @@ def test_broken_files_are_named_in_the_error(tmp_path: Path) -> None:
         default_hyperparams("Typo-v0", "reinforce", tmp_path)
 
 
-def test_train_agent_takes_the_file_and_flags_override_it() -> None:
-    parser = train_agent.build_parser()
-    catch = train_agent.config_of(parser.parse_args(["--env", "GlimpseCatch-v0"]))
+def test_train_agent_takes_the_file_and_flags_override_it(tmp_path: Path) -> None:
+    def settings(*argv: str) -> RunSettings:
+        return prepare(parse_flags([*argv, "--run-dir", str(tmp_path)]))
+
+    catch = settings("--env", "GlimpseCatch-v0").hyperparams
     assert catch == agents.ReinforceConfig(**default_hyperparams("GlimpseCatch-v0", "reinforce"))
-    override = train_agent.config_of(parser.parse_args(["--env", "GlimpseCatch-v0", "--learning-rate", "0.5"]))
+    override = settings("--env", "GlimpseCatch-v0", "--learning-rate", "0.5").hyperparams
+    assert isinstance(override, agents.ReinforceConfig)
     assert override.learning_rate == 0.5 and override.core == "lstm"
-    args = parser.parse_args(["--algo", "ppo", "--hyperparams", "learning_rate=0.25"])
-    train_agent.resolve_sb3_settings(args)
+    ppo = settings("--algo", "ppo", "--hyperparams", "learning_rate=0.25")
+    sb3 = ppo.hyperparams
+    assert isinstance(sb3, SB3Settings)
     expected = env_hyperparams("GlimpseMNIST-v0", "ppo")
-    assert args.num_envs == expected["num_envs"] and args.n_timesteps == expected["n_timesteps"]
-    assert args.sb3_kwargs["learning_rate"] == 0.25 and args.sb3_kwargs["n_steps"] == expected["n_steps"]
-    assert "num_envs" not in args.sb3_kwargs
-    args = parser.parse_args(["--algo", "a2c", "--num-envs", "8"])
-    train_agent.resolve_sb3_settings(args)
-    assert args.num_envs == 8 and args.grid_size == train_agent.SB3_SETTINGS["grid_size"]
+    assert sb3.num_envs == expected["num_envs"] and ppo.n_timesteps == expected["n_timesteps"]
+    assert sb3.kwargs["learning_rate"] == 0.25 and sb3.kwargs["n_steps"] == expected["n_steps"]
+    assert "num_envs" not in sb3.kwargs
+    a2c = settings("--algo", "a2c", "--num-envs", "8").hyperparams
+    assert isinstance(a2c, SB3Settings)
+    assert a2c.num_envs == 8 and a2c.grid_size == SB3_SETTINGS["grid_size"]
 
 
 def test_a_broken_shipped_file_is_a_usage_error(
@@ -89,9 +95,9 @@ def test_a_broken_shipped_file_is_a_usage_error(
 ) -> None:
     (tmp_path / "GlimpseMNIST-v0.toml").write_text("[reinforce]\nbatch_size = 0\n")
     monkeypatch.setattr(
-        "agents.cli.train.default_hyperparams", lambda env_id, algo: default_hyperparams(env_id, algo, tmp_path)
+        "agents.cli.settings.default_hyperparams", lambda env_id, algo: default_hyperparams(env_id, algo, tmp_path)
     )
-    monkeypatch.setattr("agents.cli.train.hyperparams_file", lambda env_id: hyperparams_file(env_id, tmp_path))
+    monkeypatch.setattr("agents.cli.settings.hyperparams_file", lambda env_id: hyperparams_file(env_id, tmp_path))
     assert train_agent.main(["--run-dir", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert "GlimpseMNIST-v0.toml: batch_size must be an integer >= 1" in err and "Traceback" not in err
@@ -102,13 +108,12 @@ def test_a_broken_shipped_file_is_a_usage_error(
 @pytest.mark.parametrize("algo", ["ppo", "recurrent_ppo", "a2c"])
 def test_every_sb3_table_builds_its_agent(env_id: str, algo: str) -> None:
     """Each file's SB3 table names real keyword arguments (policy_kwargs included) of the class."""
-    args = train_agent.build_parser().parse_args(["--algo", algo, "--env", env_id])
-    train_agent.resolve_sb3_settings(args)
-    agent = agents.SB3Agent(algo, env_id, num_envs=args.num_envs, seed=0, device="cpu", grid_size=args.grid_size,
-                            location_init_std=args.location_init_std, hyperparams=args.sb3_kwargs)  # fmt: skip
-    assert agent.model.n_envs == args.num_envs
-    for key, value in args.sb3_kwargs.items():
+    sb3 = sb3_settings_of(parse_flags(["--algo", algo, "--env", env_id]))
+    agent = agents.SB3Agent(algo, env_id, num_envs=sb3.num_envs, seed=0, device="cpu", grid_size=sb3.grid_size,
+                            location_init_std=sb3.location_init_std, hyperparams=dict(sb3.kwargs))  # fmt: skip
+    assert agent.model.n_envs == sb3.num_envs
+    for key, value in sb3.kwargs.items():
         if key != "policy_kwargs" and not str(value).startswith("lin_"):
             assert getattr(agent.model, key) == value, key
-    for key, value in args.sb3_kwargs.get("policy_kwargs", {}).items():
+    for key, value in sb3.kwargs.get("policy_kwargs", {}).items():
         assert agent.model.policy_kwargs[key] == value

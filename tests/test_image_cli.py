@@ -13,6 +13,8 @@ import pytest
 from image_data import write_image_folder
 
 from agents.cli import train as train_agent
+from agents.cli.parser import parse_flags
+from agents.cli.settings import env_kwargs_of
 
 SMALL = ["--env", "GlimpseImages-v0", "--canvas-size", "40", "--n-scales", "2", "--epochs", "1", "--batch-size",
          "16", "--glimpse-hidden", "8", "--location-hidden", "8", "--hidden-size", "16", "--pictures", "2",
@@ -68,7 +70,6 @@ def test_env_flags_are_checked(
 
 def test_every_id_takes_its_task_flags() -> None:
     """The README's promise: every classification id takes canvas_size, n_clutter, ... on the command line too."""
-    args = train_agent.build_parser().parse_args(["--canvas-size", "40", "--n-clutter", "2", "--n-scales", "2"])
-    assert train_agent.env_kwargs_of(args) == {"canvas_size": 40, "n_clutter": 2, "n_scales": 2}
-    catch = train_agent.build_parser().parse_args(["--env", "GlimpseCatch-v0", "--n-scales", "2"])
-    assert train_agent.env_kwargs_of(catch) == {"n_scales": 2}
+    flags = parse_flags(["--canvas-size", "40", "--n-clutter", "2", "--n-scales", "2"])
+    assert env_kwargs_of(flags) == {"canvas_size": 40, "n_clutter": 2, "n_scales": 2}
+    assert env_kwargs_of(parse_flags(["--env", "GlimpseCatch-v0", "--n-scales", "2"])) == {"n_scales": 2}

@@ -17,6 +17,8 @@ import torch
 import agents
 from agents.checkpoints import read_checkpoint
 from agents.cli import train as train_agent
+from agents.cli.parser import parse_flags
+from agents.cli.settings import prepare
 from agents.defaults import default_hyperparams
 from agents.recurrent_ppo import (
     RAMPPO,
@@ -206,8 +208,7 @@ def test_command_line_flags(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
             assert " ".join(field.metadata["help"].split()) in help_text, field.name
     reinforce_help = " ".join(train_agent.build_parser("reinforce").format_help().split())
     assert "the peak learning rate" in reinforce_help and "update_epochs" not in reinforce_help
-    parser = train_agent.build_parser()
-    args = parser.parse_args(
+    flags = parse_flags(
         [
             "--algo",
             "ram_ppo",
@@ -221,7 +222,8 @@ def test_command_line_flags(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
             "2",
         ]
     )
-    config = train_agent.ram_ppo_config_of(args)
+    config = prepare(flags).hyperparams
+    assert isinstance(config, RecurrentPPOConfig)
     assert (config.learning_rate, config.num_envs, config.update_epochs, config.hidden_size) == (0.5, 8, 2, 128)
     for argv, message in (
         (["--algo", "ram_ppo", "--batch-size", "8"], "--batch-size is not a ram_ppo flag"),

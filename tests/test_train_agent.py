@@ -3,6 +3,7 @@ directory; a killed run resumed with --resume ends where an uninterrupted one do
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -14,6 +15,8 @@ import torch
 
 import agents
 from agents.cli import train as train_agent
+from agents.cli.parser import parse_flags
+from agents.cli.settings import prepare
 
 REPO = Path(__file__).resolve().parents[1]
 # A small, fast configuration on the small dataset (1,000 training images, 3 glimpses).
@@ -41,11 +44,25 @@ def run_main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
 
 
 def test_seed_reaches_an_sb3_agent(tmp_path: Path) -> None:
-    args = train_agent.build_parser().parse_args(["--algo", "ppo", "--seed", "3", "--num-envs", "4"])
-    train_agent.check_flags_fit_algo(args)  # --seed is no reinforce-only flag
-    train_agent.resolve_sb3_settings(args)
-    agent, _ = train_agent.new_agent(args, args.seed, tmp_path)
+    flags = parse_flags(["--algo", "ppo", "--seed", "3", "--num-envs", "4", "--run-dir", str(tmp_path)])
+    settings = prepare(flags)  # --seed is no reinforce-only flag
+    agent, _ = train_agent.new_agent(settings, tmp_path)
     assert agent.seed == 3 and agent.model.seed == 3
+
+
+def test_flags_are_parsed_once_and_settings_are_frozen(tmp_path: Path) -> None:
+    """``Flags.given`` tells a flag given at its default from one left out (--eval-only checks --env by it), the
+    parsed flags and the settings refuse changes, and a new run's settings hold its resolved config."""
+    flags = parse_flags(["--env", "GlimpseMNIST-v0", "--seed", "0", "--epochs", "4", "--run-dir", str(tmp_path)])
+    assert flags.given == ("env", "seed", "run_dir", "epochs") and flags.algo == "reinforce"
+    assert parse_flags([]).given == () and parse_flags([]).env == "GlimpseMNIST-v0"
+    with pytest.raises(AttributeError, match="read-only"):
+        flags.seed = 1
+    settings = prepare(flags)
+    assert isinstance(settings.hyperparams, agents.ReinforceConfig) and settings.hyperparams.epochs == 4
+    assert (settings.run_dir, settings.resume, settings.seed) == (tmp_path, False, 0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.seed = 1  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(

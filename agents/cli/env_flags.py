@@ -55,31 +55,32 @@ def _accepted(env_id: str) -> set[str]:
     return set(inspect.signature(entry_point_of(env_id)).parameters)
 
 
-def env_flag_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    """The env keyword arguments of the env flags given (a source path made absolute), checked by making the
-    env once. With ``--eval-only`` and no env flag, none: the saved agent's own settings hold.
+def env_flag_kwargs(args: argparse.Namespace, env_id: str) -> dict[str, Any]:
+    """The keyword arguments of ``env_id`` that the env flags of ``args`` give (a source path made absolute),
+    checked by making the env once. With ``--eval-only`` and no env flag, none: the saved agent's own settings
+    hold.
 
     Raises:
         FlagError: a flag the env does not take, ``--env GlimpseImages-v0`` without ``--source``, or a value
             the env refuses, or images that do not load (the message names the flag, file or field).
     """
     given = {name: getattr(args, name) for name in ENV_FLAGS if getattr(args, name, None) is not None}
-    unknown = sorted(set(given) - _accepted(args.env))
+    unknown = sorted(set(given) - _accepted(env_id))
     if unknown:
         flags = ", ".join("--" + name.replace("_", "-") for name in unknown)
         raise FlagError(
-            f"{flags}: not a setting of {args.env}"
+            f"{flags}: not a setting of {env_id}"
             + (f" (only of --env {ram_env.IMAGES_ID}, your own images)" if set(unknown) <= set(SOURCE_KEYS) else "")
         )
-    if not given and (args.eval_only or args.env != ram_env.IMAGES_ID):
+    if not given and (args.eval_only or env_id != ram_env.IMAGES_ID):
         return {}
-    if args.env == ram_env.IMAGES_ID and "source" not in given:
-        raise FlagError(f"--env {args.env}: {args.env} needs source=: give --source FOLDER_OR_FILE")
+    if env_id == ram_env.IMAGES_ID and "source" not in given:
+        raise FlagError(f"--env {env_id}: {env_id} needs source=: give --source FOLDER_OR_FILE")
     if "source" in given:
         given["source"] = str(Path(given["source"]).expanduser().resolve())
     try:
-        gym.make(args.env, **given).close()
+        gym.make(env_id, **given).close()
     except (OSError, ValueError) as exc:  # ImageDataError is a ValueError
-        flag = next((f"--{name.replace('_', '-')}" for name in given if name in str(exc)), f"--env {args.env}")
+        flag = next((f"--{name.replace('_', '-')}" for name in given if name in str(exc)), f"--env {env_id}")
         raise FlagError(f"{flag}: {exc}") from exc
     return given
