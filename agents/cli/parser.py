@@ -60,11 +60,6 @@ HELP_GROUPS = {
     "sb3": "the stable-baselines3 settings",
     "env": "the task (canvas, retina, your own images)",
 }
-# The algorithms trained by the project's own loop (agents.TrainingCallback, agents.RunDirectoryCallback), each
-# with its hyperparameters in one dataclass whose fields are flags; the others are stable-baselines3's.
-OWN_ALGOS = ("reinforce", "ram_ppo")
-# The SB3 run settings that ram_ppo's fields share (one flag, one meaning); SB3's others are not ram_ppo's.
-SHARED_SB3_FLAGS = ("num_envs", "eval_freq")
 ENV_CHOICES = (*ram_env.ENV_IDS, ram_env.IMAGES_ID, *ram_env.GAME_IDS)
 USAGE = """examples:
   %(prog)s  # train the paper's RAM on GlimpseMNIST-v0 (REINFORCE)
