@@ -97,6 +97,12 @@ class ReinforceConfig:
         "training length in epochs; an epoch plays each training image about once "
         "(ceil(train images / batch_size) updates)",
     )
+    time_budget: float = _field(
+        0.0,
+        "if > 0, minutes of training (validation included) to fit the run to: after the first epoch the run's "
+        "length becomes the whole number of epochs that fit the budget at that epoch's pace (at least 1), and "
+        "the schedules span it; 0: the run is epochs long",
+    )
     optimizer: str = _field("adamw", "adamw or sgd (with momentum, as the paper)")
     momentum: float = _field(0.9, "SGD's momentum")
     learning_rate: float = _field(0.002, "the peak learning rate")
@@ -167,6 +173,7 @@ class ReinforceConfig:
             "entropy_coef",
             "gae_lambda",
             "clutter_curriculum",
+            "time_budget",
         ):
             value = getattr(self, name)
             if isinstance(value, (int, float)) and not math.isfinite(value):
@@ -185,6 +192,7 @@ class ReinforceConfig:
                 "max_grad_norm",
                 "clutter_curriculum",
                 "valid_size",
+                "time_budget",
             ),
             unit=("gae_lambda", "momentum"),
         )

@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import gymnasium as gym
@@ -36,13 +35,12 @@ from tqdm.auto import tqdm
 
 import ram_env  # noqa: F401  (registers the env ids)
 from agents.callbacks import TrainingCallback
-from agents.checkpoints import FORMAT, atomic_save, data_fingerprint, portable_env_kwargs
 from agents.config import check_ranges
 from agents.evaluation import GAME_CHOICE, evaluate, split_arguments
+from agents.glimpse_agent import GlimpseAgent, as_tensor, sample_choice
 from agents.networks import RecurrentAttentionModel
-from agents.precision import PRECISIONS, autocast, resolve_precision
-from agents.reinforce import as_tensor, check_finite, sample_choice
-from ram_env.wrappers import action_choice
+from agents.precision import PRECISIONS, autocast
+from agents.reinforce import check_finite
 
 __all__ = [
     "RAMPPO",
@@ -438,8 +436,9 @@ def ppo_loss(
 # ------------------------------------------------------------------------------ the agent: act, update, learn
 
 
-class RAMPPO:
-    """Recurrent PPO on a glimpse env, from the reward alone (see the module's docstring).
+class RAMPPO(GlimpseAgent):
+    """Recurrent PPO on a glimpse env, from the reward alone (see the module's docstring; ``GlimpseAgent``:
+    acting, files).
 
     Args:
         env_id: a registered env id: a classification task (its action names a "label") or a game (a "move").
@@ -450,14 +449,15 @@ class RAMPPO:
 
     Attributes:
         model: the ``RecurrentAttentionModel`` (LSTM core; ``baseline`` is the value head), trained and acted with.
-        precision: "fp32" or "bf16", the rollouts' and updates' precision (``agents.precision``).
-        action_key: "label" or "move", read from the env's action space.
-        episode_length: steps of every episode; a rollout is ``episodes_per_rollout`` of them.
-        num_timesteps: env steps trained on so far; ``updates``: PPO updates so far.
+        n_glimpses: steps of every episode; a rollout is ``episodes_per_rollout`` of them.
+        updates: PPO updates so far.
         history: one record per validation (``timesteps``, ``valid_error``, ...).
     """
 
     algo = "ram_ppo"
+    config_class = RecurrentPPOConfig
+    samples_labels = True  # the label is an action of the policy like the location
+    config: RecurrentPPOConfig
 
     def __init__(
         self,
@@ -467,26 +467,7 @@ class RAMPPO:
         device: str | torch.device = "cpu",
         env_kwargs: dict[str, Any] | None = None,
     ) -> None:
-        self.env_id, self.config = env_id, config or RecurrentPPOConfig()
-        self.env_kwargs = dict(env_kwargs or {})
-        self.device = torch.device(device)
-        self.precision = resolve_precision(self.config.precision, self.device)
-        if self.config.num_threads:
-            torch.set_num_threads(self.config.num_threads)
-        probe = gym.make(env_id, **self.env_kwargs)
-        space = probe.observation_space
-        glimpse = space.spaces.get("glimpse") if isinstance(space, gym.spaces.Dict) else None
-        if glimpse is None or glimpse.shape is None:
-            raise ValueError(f"{env_id} is not a glimpse env: its observation space is {space}")
-        self.glimpse_shape = tuple(glimpse.shape)
-        self.action_key, self.n_actions = action_choice(probe.action_space)
-        self.game = self.action_key == GAME_CHOICE
-        task: Any = probe.get_wrapper_attr("task")  # the env's settings (a GlimpseTask or CatchTask)
-        self.episode_length = int(task.n_glimpses)
-        probe.close()
-        if self.episode_length < 2:
-            raise ValueError("ram_ppo needs episodes of at least 2 steps (at least one location to choose)")
-        self.data_fingerprint = data_fingerprint(env_id, self.env_kwargs)
+        super().__init__(env_id, config or RecurrentPPOConfig(), device=device, env_kwargs=env_kwargs)
         cfg = self.config
         torch.manual_seed(cfg.seed)
         self.model = RecurrentAttentionModel(
@@ -504,78 +485,14 @@ class RAMPPO:
         self.model.to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.learning_rate, eps=1e-5, foreach=True)
         self.ema = None  # no weight average: a run is tested with its best validation checkpoint
-        self.num_timesteps = 0
         self.updates = 0
-        self.train_seconds = 0.0
-        self.history: list[dict[str, float]] = []
-
-    # ----------------------------------------------------------------------------------------- acting
-
-    @torch.no_grad()
-    def predict(
-        self,
-        observation: dict[str, np.ndarray],
-        state: tuple[np.ndarray, ...] | None = None,
-        episode_start: np.ndarray | None = None,
-        deterministic: bool = False,
-    ) -> tuple[dict[str, np.ndarray], tuple[np.ndarray, ...]]:
-        """Take in a glimpse and choose the next location and the label or move (stable-baselines3's ``predict``).
-
-        Args:
-            observation: the env's observation, single or batched (a leading ``n`` axis).
-            state: the ``(h, c)`` LSTM state returned by the previous call, or None at an episode's start.
-            episode_start: ``(n,)`` bool (or a bool): True where the observation starts an episode (state zeroed).
-            deterministic: the policy's mean location and most likely label or move, else samples.
-
-        Returns:
-            ``({"location": (n, 2) float32, "label" or "move": (n,) int64}, (h, c))``, without the ``n`` axis
-            for a single observation.
-        """
-        action, state, _ = self.predict_probabilities(observation, state, episode_start, deterministic)
-        return action, state
-
-    @torch.no_grad()
-    def predict_probabilities(
-        self,
-        observation: dict[str, np.ndarray],
-        state: tuple[np.ndarray, ...] | None = None,
-        episode_start: np.ndarray | None = None,
-        deterministic: bool = False,
-    ) -> tuple[dict[str, np.ndarray], tuple[np.ndarray, ...], np.ndarray]:
-        """``predict``, and the probabilities of the label (or move) choice, ``(n, n_actions)`` float32."""
-        glimpse = np.asarray(observation["glimpse"], dtype=np.float32)
-        single = glimpse.shape == self.glimpse_shape
-        if not single and glimpse.shape[1:] != self.glimpse_shape:
-            raise ValueError(
-                f"observation['glimpse'] must have shape {self.glimpse_shape} or (n, *that), got {glimpse.shape}"
-            )
-        glimpse = glimpse.reshape(-1, *self.glimpse_shape)
-        location = np.asarray(observation["location"], dtype=np.float32).reshape(-1, 2)
-        n = len(glimpse)
-        core_state: Any = None
-        if state is not None:
-            keep = np.ones((n, 1), np.float32)
-            if episode_start is not None:
-                keep = (~np.asarray(episode_start, dtype=bool).reshape(n, 1)).astype(np.float32)
-            core_state = tuple(as_tensor(np.asarray(s, np.float32).reshape(n, -1) * keep, self.device) for s in state)
-        model = self.model
-        hidden, (h, c) = model.step(as_tensor(glimpse, self.device), as_tensor(location, self.device), core_state)
-        mean = model.location_mean(hidden)
-        next_location = mean if deterministic else model.location.sample(mean).clamp(-1.0, 1.0)
-        logits = model.action(hidden)
-        choice = logits.argmax(1) if deterministic else sample_choice(logits)
-        action = {"location": next_location.cpu().numpy(), self.action_key: choice.cpu().numpy()}
-        probabilities = logits.softmax(1).cpu().numpy()
-        if single:
-            action, probabilities = {key: value[0] for key, value in action.items()}, probabilities[0]
-        return action, (h.cpu().numpy(), c.cpu().numpy()), probabilities
 
     # --------------------------------------------------------------------------------------- training
 
     @property
     def steps_per_rollout(self) -> int:
         """Env steps of one rollout, all envs: ``num_envs * episodes_per_rollout * episode_length``."""
-        return self.config.num_envs * self.config.episodes_per_rollout * self.episode_length
+        return self.config.num_envs * self.config.episodes_per_rollout * self.n_glimpses
 
     def total_updates(self) -> int:
         """Updates in ``config.total_timesteps`` (the schedules' span)."""
@@ -596,7 +513,7 @@ class RAMPPO:
         Raises:
             TrainingDiverged: the loss or the updated weights are not finite.
         """
-        cfg, length = self.config, self.episode_length
+        cfg, length = self.config, self.n_glimpses
         env_seeds, noise_seed = rollout_seeds(cfg.seed, self.updates, cfg.num_envs)
         obs, _ = envs.reset(seed=env_seeds)  # type: ignore[arg-type]  # one seed per env (as SyncVectorEnv)
         generator.manual_seed(noise_seed)
@@ -698,7 +615,7 @@ class RAMPPO:
             self.updates += 1
             seconds = time.perf_counter() - update_start
             figures["glimpses_per_second"] = self.steps_per_rollout / seconds
-            figures["episodes_per_second"] = self.steps_per_rollout / self.episode_length / seconds
+            figures["episodes_per_second"] = self.steps_per_rollout / self.n_glimpses / seconds
             window.append(figures)
             callback.on_log(self, figures)
             bar.update(self.steps_per_rollout)
@@ -732,50 +649,8 @@ class RAMPPO:
 
     # ------------------------------------------------------------------------------------ persistence
 
-    def save(self, path: str | Path, training_state: bool = True) -> Path:
-        """Write the agent to ``path`` atomically (tensors and plain data only); ``agents.load(path)`` rebuilds
-        it. With ``training_state`` also the optimizer and progress, so ``learn`` continues exactly."""
-        payload: dict[str, Any] = {
-            "format": FORMAT,
-            "algo": self.algo,
-            "env_id": self.env_id,
-            "env_kwargs": portable_env_kwargs(self.env_kwargs),
-            "data": self.data_fingerprint,
-            "config": asdict(self.config),
-            "model": self.model.state_dict(),
-            "location_std": self.model.location.std,
-        }
-        if training_state:
-            payload["training"] = {
-                "optimizer": self.optimizer.state_dict(),
-                "num_timesteps": self.num_timesteps,
-                "updates": self.updates,
-                "train_seconds": self.train_seconds,
-                "history": self.history,
-            }
-        return atomic_save(payload, path)
+    def _progress(self) -> dict[str, Any]:
+        return {"updates": self.updates}
 
-    @classmethod
-    def from_payload(cls, payload: dict[str, Any], device: str | torch.device = "cpu") -> RAMPPO:
-        """Rebuild an agent from a payload read by ``agents.checkpoints.read_checkpoint``.
-
-        Raises:
-            ValueError: its config or weights do not fit this agent.
-        """
-        try:
-            config = RecurrentPPOConfig(**payload["config"])
-        except TypeError as exc:
-            raise ValueError(f"its config does not fit RecurrentPPOConfig: {exc}") from None
-        agent = cls(payload["env_id"], config=config, device=device, env_kwargs=payload["env_kwargs"])
-        try:
-            agent.model.load_state_dict(payload["model"])
-        except RuntimeError as exc:
-            raise ValueError(f"its weights do not fit the model its config builds: {exc}") from None
-        if not config.learn_location_std:  # an annealed std where it stopped
-            agent.model.location.set_std(float(payload["location_std"]))
-        training = payload.get("training")
-        if training is not None:
-            agent.optimizer.load_state_dict(training["optimizer"])
-            agent.num_timesteps, agent.updates = training["num_timesteps"], training["updates"]
-            agent.train_seconds, agent.history = training["train_seconds"], training["history"]
-        return agent
+    def _restore_progress(self, training: dict[str, Any]) -> None:
+        self.updates = training["updates"]

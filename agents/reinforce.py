@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
@@ -30,15 +29,14 @@ from tqdm.auto import tqdm
 
 import ram_env  # noqa: F401  (registers the env ids)
 from agents.callbacks import TrainingCallback
-from agents.checkpoints import FORMAT, atomic_save, data_fingerprint, portable_env_kwargs
 from agents.config import ReinforceConfig
 from agents.distributed import Distributed, RolloutLoss, evaluate_sharded
 from agents.ema import WeightAverage
-from agents.evaluation import GAME_CHOICE, split_arguments, split_size
+from agents.evaluation import split_arguments, split_size
+from agents.glimpse_agent import GlimpseAgent, as_tensor, sample_choice
 from agents.networks import RecurrentAttentionModel
-from agents.precision import autocast, resolve_precision
+from agents.precision import autocast
 from ram_env.classification import ClutterControl
-from ram_env.wrappers import action_choice
 
 __all__ = [
     "EpochFigures",
@@ -98,20 +96,6 @@ def _clutter_control(envs: gym.vector.VectorEnv) -> ClutterControl:
     if not isinstance(control, ClutterControl):
         raise TypeError(f"a clutter curriculum needs a ram_env classification env, got {type(control).__name__}")
     return control
-
-
-def as_tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
-    """An env array on ``device``: shared memory on the CPU; to a GPU through pinned memory, without
-    blocking (the env stays on the CPU)."""
-    tensor = torch.from_numpy(array)
-    if device.type != "cuda":
-        return tensor
-    return tensor.pin_memory().to(device, non_blocking=True)
-
-
-def sample_choice(logits: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """One draw per row from ``softmax(logits)``: ``(n, m)`` -> ``(n,)`` int64, outside the autograd graph."""
-    return torch.multinomial(logits.detach().softmax(1), 1, generator=generator).squeeze(1)
 
 
 def _first_glimpses(
@@ -400,8 +384,9 @@ class EpochFigures:
 # ------------------------------------------------------------------------------ the agent: act, update, learn
 
 
-class ReinforceRAM:
-    """The Recurrent Attention Model (Mnih et al., 2014) with its REINFORCE + cross-entropy training.
+class ReinforceRAM(GlimpseAgent):
+    """The Recurrent Attention Model (Mnih et al., 2014) with its REINFORCE + cross-entropy training
+    (``GlimpseAgent``: acting, files).
 
     Args:
         env_id: a registered env id: a classification task (its action names a "label") or a game (its
@@ -418,22 +403,19 @@ class ReinforceRAM:
             when ``config.ema_decay`` is 0.
         policy: the weights the agent acts with (``predict``: validation, test, pictures): ``ema.module``,
             or ``model`` without an average.
-        precision: "fp32" or "bf16", the training updates' precision (``config.precision`` resolved for
-            ``device``, ``agents.precision``).
-        action_key: the env's choice besides the location, "label" or "move" (read from its action space).
-        game: whether the choice is a move (``action_key == "move"``).
-        n_glimpses: glimpses (steps) per episode.
         full_clutter: the task's distractor crops per canvas (0 without clutter, or in a game).
-        data_fingerprint: what identifies a ``GlimpseImages-v0`` source's images (stored in the agent's files
-            and checked when they load, ``agents.checkpoints.check_data``); None for the other envs.
-        num_timesteps: env steps (glimpses) trained on so far.
         epoch: completed training epochs.
+        epochs: the run's length in epochs, which the schedules span: ``config.epochs``, or with
+            ``config.time_budget`` the epochs that fit the budget (set after the first epoch).
         history: one dict of figures per completed epoch.
         distributed: set (``agents.distributed.Distributed``) to train as one of several ``torchrun``
             workers; None (the default): one process.
     """
 
     algo = "reinforce"
+    config_class = ReinforceConfig
+    samples_labels = False  # the label is the classifier's most likely class; a game's move is sampled
+    config: ReinforceConfig
 
     def __init__(
         self,
@@ -443,27 +425,8 @@ class ReinforceRAM:
         device: str | torch.device = "cpu",
         env_kwargs: dict[str, Any] | None = None,
     ) -> None:
-        self.env_id, self.config = env_id, config or ReinforceConfig()
-        self.env_kwargs = dict(env_kwargs or {})
-        self.device = torch.device(device)
-        self.precision = resolve_precision(self.config.precision, self.device)
-        if self.config.num_threads:
-            torch.set_num_threads(self.config.num_threads)
-        probe = gym.make(env_id, **self.env_kwargs)
-        space = probe.observation_space
-        glimpse = space.spaces.get("glimpse") if isinstance(space, gym.spaces.Dict) else None
-        if glimpse is None or glimpse.shape is None:
-            raise ValueError(f"{env_id} is not a glimpse env: its observation space is {space}")
-        self.glimpse_shape = tuple(glimpse.shape)
-        task: Any = probe.get_wrapper_attr("task")  # the env's settings (a GlimpseTask or CatchTask)
-        self.action_key, self.n_actions = action_choice(probe.action_space)
-        self.game = self.action_key == GAME_CHOICE
-        self.n_glimpses = task.n_glimpses
-        self.full_clutter = getattr(task, "n_clutter", 0)
-        probe.close()
-        self.data_fingerprint = data_fingerprint(env_id, self.env_kwargs)
-        if self.n_glimpses < 2:
-            raise ValueError("the REINFORCE agent needs n_glimpses >= 2 (at least one location to choose)")
+        super().__init__(env_id, config or ReinforceConfig(), device=device, env_kwargs=env_kwargs)
+        self.full_clutter = getattr(self.task, "n_clutter", 0)
         if self.config.clutter_curriculum and not self.full_clutter:
             raise ValueError(f"clutter_curriculum needs an env with clutter; {env_id} has none here: set it to 0")
         torch.manual_seed(self.config.seed)
@@ -497,90 +460,8 @@ class ReinforceRAM:
         self._ddp: torch.nn.parallel.DistributedDataParallel | None = None
         self._noise_rows: tuple[int, int] | None = None  # (first, total): a worker's rows of the location noise
         self._move_generator: torch.Generator | None = None  # a worker's own stream of game moves
-        self.num_timesteps = 0
         self.epoch = 0
-        self.train_seconds = 0.0
-        self.history: list[dict[str, float]] = []
-
-    # ----------------------------------------------------------------------------------------- acting
-
-    @torch.no_grad()
-    def predict(
-        self,
-        observation: dict[str, np.ndarray],
-        state: tuple[np.ndarray, ...] | None = None,
-        episode_start: np.ndarray | None = None,
-        deterministic: bool = False,
-    ) -> tuple[dict[str, np.ndarray], tuple[np.ndarray, ...]]:
-        """Take in a glimpse and choose the next location and the current class guess (or the move).
-
-        Args:
-            observation: the env's observation, single (``glimpse`` ``(k, g, g)``, ``location`` ``(2,)``)
-                or batched (with a leading ``n`` axis).
-            state: the core state returned by the previous call, or None at an episode's start.
-            episode_start: ``(n,)`` bool (or a bool for a single observation): True where the observation
-                is an episode's first glimpse; the state is zeroed there.
-            deterministic: the policy's mean location and most likely move if True, else samples (the
-                label is always the most likely class).
-
-        Returns:
-            ``(action, state)``: ``action`` is ``{"location": (n, 2) float32, "label" or "move": (n,)
-            int64}`` (no ``n`` axis for a single observation); ``state`` a tuple of ``(n, hidden)`` float32
-            arrays.
-        """
-        action, state, _ = self.predict_probabilities(observation, state, episode_start, deterministic)
-        return action, state
-
-    @torch.no_grad()
-    def predict_probabilities(
-        self,
-        observation: dict[str, np.ndarray],
-        state: tuple[np.ndarray, ...] | None = None,
-        episode_start: np.ndarray | None = None,
-        deterministic: bool = False,
-    ) -> tuple[dict[str, np.ndarray], tuple[np.ndarray, ...], np.ndarray]:
-        """``predict``, and the probabilities of the class (or move) choice it was made from: ``(n,
-        n_actions)`` float32, ``(n_actions,)`` for a single observation (``agents.path_vote`` averages
-        them over sampled paths)."""
-        glimpse = np.asarray(observation["glimpse"], dtype=np.float32)
-        single = glimpse.shape == self.glimpse_shape
-        if not single and glimpse.shape[1:] != self.glimpse_shape:
-            raise ValueError(
-                f"observation['glimpse'] must have shape {self.glimpse_shape} or (n, *that), got {glimpse.shape}"
-            )
-        location = np.asarray(observation["location"], dtype=np.float32).reshape(-1, 2)
-        glimpse = glimpse.reshape(-1, *self.glimpse_shape)
-        core_state = self._core_state(state, episode_start, len(glimpse))
-        glimpse_t, location_t = as_tensor(glimpse, self.device), as_tensor(location, self.device)
-        policy = self.policy
-        hidden, core_state = policy.step(glimpse_t, location_t, core_state)
-        mean = policy.location_mean(hidden)
-        next_location = mean if deterministic else policy.location.sample(mean).clamp(-1.0, 1.0)
-        logits = policy.action(hidden)
-        choice = sample_choice(logits) if self.game and not deterministic else logits.argmax(1)
-        action = {"location": next_location.cpu().numpy(), self.action_key: choice.cpu().numpy()}
-        probabilities = logits.softmax(1).cpu().numpy()
-        states = core_state if isinstance(core_state, tuple) else (core_state,)
-        if single:
-            action, probabilities = {key: value[0] for key, value in action.items()}, probabilities[0]
-        return action, tuple(s.cpu().numpy() for s in states), probabilities
-
-    def first_location(self) -> np.ndarray | None:
-        """Where this agent takes an episode's first glimpse: ``(2,)`` float32, the learned start's mean
-        (``evaluate`` passes it as the reset option ``location``), or None to leave it to the env."""
-        if self.policy.start is None:
-            return None
-        with torch.no_grad():
-            return self.policy.start_mean(1)[0].cpu().numpy().astype(np.float32)
-
-    def _core_state(self, state: tuple[np.ndarray, ...] | None, episode_start: Any, n: int) -> Any:
-        if state is None:
-            return None
-        tensors = [as_tensor(np.asarray(s, dtype=np.float32).reshape(n, -1), self.device) for s in state]
-        if episode_start is not None:
-            keep = as_tensor(~np.asarray(episode_start, dtype=bool).reshape(n, 1), self.device).float()
-            tensors = [t * keep for t in tensors]
-        return tuple(tensors) if self.config.core == "lstm" else tensors[0]
+        self.epochs = cfg.epochs
 
     @property
     def policy(self) -> RecurrentAttentionModel:
@@ -605,11 +486,11 @@ class ReinforceRAM:
         """The learning rate at ``progress`` (fraction of training done, epochs in ``progress * epochs``):
         linear warm-up over ``warmup_epochs``, then ``lr_schedule``."""
         cfg = self.config
-        epochs = progress * cfg.epochs
+        epochs = progress * self.epochs
         if epochs < cfg.warmup_epochs:
             return cfg.learning_rate * epochs / cfg.warmup_epochs
         done = epochs - cfg.warmup_epochs
-        frac = min(1.0, done / max(cfg.epochs - cfg.warmup_epochs, 1e-9))
+        frac = min(1.0, done / max(self.epochs - cfg.warmup_epochs, 1e-9))
         if cfg.lr_schedule == "cosine":
             return cfg.learning_rate * 0.5 * (1.0 + math.cos(math.pi * frac))
         if cfg.lr_schedule == "linear":
@@ -690,13 +571,13 @@ class ReinforceRAM:
         callback: TrainingCallback | None = None,
         progress_bar: bool = False,
     ) -> ReinforceRAM:
-        """Train until ``config.epochs`` epochs are done, continuing from ``self.epoch`` (so a loaded
-        checkpoint resumes). An epoch plays as many episodes as the train split has images, then scores
-        the validation split.
+        """Train until ``epochs`` epochs are done (``config.epochs``, or what fits ``config.time_budget``),
+        continuing from ``self.epoch`` (so a loaded checkpoint resumes). An epoch plays as many episodes as the
+        train split has images, then scores the validation split.
 
         Args:
             total_timesteps: stop after this many env steps (glimpses) in all, at the end of an update;
-                None: the whole ``config.epochs``. The learning-rate schedule always spans ``config.epochs``.
+                None: all ``epochs``. The learning-rate schedule always spans ``epochs``.
             callback: told about training figures and each finished epoch (``TrainingCallback``).
             progress_bar: show a tqdm bar with the current figures.
 
@@ -708,7 +589,6 @@ class ReinforceRAM:
         steps_per_update = n_envs * self.n_glimpses
         per_epoch = self.timesteps_per_epoch()
         updates_per_epoch = per_epoch // steps_per_update
-        end = cfg.epochs * per_epoch if total_timesteps is None else min(total_timesteps, cfg.epochs * per_epoch)
         self.num_timesteps = min(self.num_timesteps, self.epoch * per_epoch)  # a stopped epoch is played whole
         shard = self._start_distributed()
         envs = gym.make_vec(
@@ -719,11 +599,15 @@ class ReinforceRAM:
             **self.env_kwargs,
         )
         generator = torch.Generator(device=self.device)
-        bar = tqdm(total=end, initial=self.num_timesteps, disable=not progress_bar, unit="glimpse", unit_scale=True)
+        bar = tqdm(initial=self.num_timesteps, disable=not progress_bar, unit="glimpse", unit_scale=True)
         callback.on_training_start(self)
-        while self.num_timesteps < end:
+        while True:
+            end = self.epochs * per_epoch if total_timesteps is None else min(total_timesteps, self.epochs * per_epoch)
+            if self.num_timesteps >= end:
+                break
+            bar.total = end
             env_seeds, noise_seed = epoch_seeds(cfg.seed, self.epoch, n_envs)
-            self._set_schedules(self.epoch / cfg.epochs, envs)
+            self._set_schedules(self.epoch / self.epochs, envs)
             obs, _ = envs.reset(seed=env_seeds[shard])  # type: ignore[arg-type]  # one seed per env (as SyncVectorEnv)
             generator.manual_seed(noise_seed)
             if self._move_generator is not None and self.distributed is not None:  # set together
@@ -732,7 +616,7 @@ class ReinforceRAM:
             for update in range(updates_per_epoch):
                 if self.num_timesteps >= end:
                     break
-                self._set_schedules((self.epoch + update / updates_per_epoch) / cfg.epochs, envs)
+                self._set_schedules((self.epoch + update / updates_per_epoch) / self.epochs, envs)
                 obs, update_figures = self.train_step(envs, obs, generator)
                 self.num_timesteps += steps_per_update
                 figures.add(update_figures)
@@ -791,6 +675,8 @@ class ReinforceRAM:
             self, self.env_id, "valid", self.distributed, n_episodes=self.config.valid_size or None, **self.env_kwargs
         )
         self.train_seconds += figures.seconds()  # wall time, validation included
+        if self.config.time_budget and self.epoch == 1 and done == 1.0:
+            self._fit_to_budget()
         record = figures.means()
         record.update(
             epoch=self.epoch if done == 1.0 else round(self.epoch + done, 4),
@@ -803,6 +689,12 @@ class ReinforceRAM:
         )
         self.history.append(record)
         callback.on_epoch_end(self, record)
+
+    def _fit_to_budget(self) -> None:
+        """Set ``epochs`` to what fits ``config.time_budget`` at the pace of the first epoch (``train_seconds``),
+        at least 1; every torchrun worker takes rank 0's figure."""
+        epochs = max(1, math.floor(self.config.time_budget * 60.0 / self.train_seconds))
+        self.epochs = epochs if self.distributed is None else self.distributed.share(epochs)
 
     def _start_distributed(self) -> slice:
         """This process's rows of every update's episodes: all of them, or (distributed) its shard, with the
@@ -861,49 +753,19 @@ class ReinforceRAM:
             self.ema = WeightAverage(self.model, self.config.ema_decay)
         self.optimizer.state.clear()
 
-    def save(self, path: str | Path, training_state: bool = True) -> Path:
-        """Write the agent to ``path`` atomically; ``agents.load(path)`` rebuilds it.
+    def _progress(self) -> dict[str, Any]:
+        return {"ema": None if self.ema is None else self.ema.state_dict(), "epoch": self.epoch, "epochs": self.epochs}
 
-        With ``training_state`` the file holds the trained weights as ``model`` and also the weight average,
-        the optimizer and progress, so ``learn`` continues from it exactly (a training checkpoint). Without,
-        ``model`` is the weights the agent acts with (``policy``: the average, if any): an agent to use.
-        """
-        payload: dict[str, Any] = {
-            "format": FORMAT,
-            "algo": self.algo,
-            "env_id": self.env_id,
-            "env_kwargs": portable_env_kwargs(self.env_kwargs),
-            "data": self.data_fingerprint,
-            "config": asdict(self.config),
-            "model": (self.model if training_state else self.policy).state_dict(),
-            "location_std": self.model.location.std,
-        }
-        if training_state:
-            payload["training"] = {
-                "ema": None if self.ema is None else self.ema.state_dict(),
-                "optimizer": self.optimizer.state_dict(),
-                "num_timesteps": self.num_timesteps,
-                "epoch": self.epoch,
-                "train_seconds": self.train_seconds,
-                "history": self.history,
-            }
-        return atomic_save(payload, path)
+    def _restore_progress(self, training: dict[str, Any]) -> None:
+        if self.ema is not None and training.get("ema") is not None:
+            self.ema.load_state_dict(training["ema"])
+        self.epoch, self.epochs = training["epoch"], training.get("epochs", self.config.epochs)
 
-    @classmethod
-    def from_payload(cls, payload: dict[str, Any], device: str | torch.device = "cpu") -> ReinforceRAM:
-        """Rebuild an agent from a payload read by ``agents.checkpoints.read_checkpoint``."""
-        config = ReinforceConfig(**payload["config"])
-        agent = cls(payload["env_id"], config, device=device, env_kwargs=payload["env_kwargs"])
-        agent.model.load_state_dict(payload["model"])
-        training = payload.get("training")
-        if agent.ema is not None:  # a training checkpoint's average, or an agent file's acting weights
-            agent.ema.module.load_state_dict(payload["model"])
-            if training is not None and training.get("ema") is not None:
-                agent.ema.load_state_dict(training["ema"])
-        if "location_std" in payload and not agent.config.learn_location_std:  # an annealed std where it stopped
-            agent._set_location_std(payload["location_std"])
-        if training is not None:
-            agent.optimizer.load_state_dict(training["optimizer"])
-            agent.num_timesteps, agent.epoch = training["num_timesteps"], training["epoch"]
-            agent.train_seconds, agent.history = training["train_seconds"], training["history"]
-        return agent
+    def _load_model(self, weights: dict[str, torch.Tensor], location_std: float | None) -> None:
+        """The saved weights for the trained model and the weight average alike (a training checkpoint's
+        average is then taken back by ``_restore_progress``)."""
+        self.model.load_state_dict(weights)
+        if self.ema is not None:
+            self.ema.module.load_state_dict(weights)
+        if location_std is not None and not self.config.learn_location_std:  # an annealed std where it stopped
+            self._set_location_std(location_std)

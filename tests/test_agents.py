@@ -3,6 +3,7 @@ training (on a small MNIST-format dataset written for the tests)."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import gymnasium as gym
@@ -22,7 +23,7 @@ from agents.networks import (
     GlimpseNetwork,
     LocationNetwork,
 )
-from agents.reinforce import hybrid_loss
+from agents.reinforce import EpochFigures, hybrid_loss
 
 
 def small_agent(data_dir: str, **config: object) -> agents.ReinforceRAM:
@@ -246,6 +247,28 @@ def test_resumed_training_equals_uninterrupted(small_mnist: str, tmp_path: Path,
     printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("validation at")]
     epochs = [line.split(": error")[0].split("(")[1] for line in printed]
     assert epochs == ["epoch 1)", "epoch 1.5)", "epoch 2)", "epoch 3)"]
+
+
+def test_time_budget_fits_the_run_and_its_schedule_after_the_first_epoch(
+    small_mnist: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every epoch "takes" 12 s (validation included); a budget of 0.9 min (54 s) then holds floor(54 / 12) = 4
+    epochs, not the config's 2, and the cosine schedule (no warm-up) spans the 4: the last of epoch 2's 10
+    updates runs at lr * (1 + cos(pi * 1.9 / 4)) / 2 (over 2 epochs it would be at lr * 0.006)."""
+    monkeypatch.setattr(EpochFigures, "seconds", lambda self: 12.0)
+    agent = small_agent(small_mnist, epochs=2, batch_size=100, valid_size=20, time_budget=0.9)
+    callback = agents.RunDirectoryCallback(tmp_path / "run")
+    agent.learn(callback=callback)
+    assert (agent.epochs, agent.epoch, len(agent.history)) == (4, 4, 4)
+    expected = agent.config.learning_rate * (1 + math.cos(math.pi * 1.9 / 4)) / 2
+    assert agent.history[1]["learning_rate"] == pytest.approx(expected)
+    assert agent.train_seconds == 48.0
+    assert agents.load(callback.latest).epochs == 4  # a resumed run keeps the fitted length
+    slow = small_agent(small_mnist, epochs=2, batch_size=100, valid_size=20, time_budget=0.1)  # 6 s < 12 s
+    slow.learn()
+    assert (slow.epochs, slow.epoch) == (1, 1)  # at least the first epoch, then stop
+    with pytest.raises(ValueError, match="time_budget must be >= 0"):
+        agents.ReinforceConfig(time_budget=-1.0)
 
 
 def test_valid_size_scores_the_first_images_of_the_valid_split(small_mnist: str) -> None:

@@ -98,7 +98,7 @@ def test_rerun_of_whole_episodes_matches_the_rollout() -> None:
     """The update's re-run (glimpses at once, the LSTM over each episode from zero) gives the rollout's
     log-probabilities and values: BPTT over whole episodes, the actions' masks the same."""
     agent = tiny_agent(num_envs=6)
-    length = agent.episode_length
+    length = agent.n_glimpses
     envs = gym.make_vec("GlimpseCatch-v0", num_envs=6, **SMALL_CATCH)
     obs, _ = envs.reset(seed=1)
     rollout = collect_rollout(agent.model, envs, obs, 2 * length, length, "move", torch.Generator().manual_seed(0))

@@ -271,13 +271,13 @@ def report(agent: Any, settings: RunSettings, files: RunDirectory, distributed: 
 
 
 def finished(agent: Any, n_timesteps: int | None) -> bool:
-    """Whether ``agent`` has trained as far as its run asks: ``-n`` env steps, or (REINFORCE) all its epochs, or
+    """Whether ``agent`` has trained as far as its run asks: ``-n`` env steps, or (REINFORCE) all its ``epochs``, or
     (ram_ppo) its ``total_timesteps``."""
     if n_timesteps is not None and agent.num_timesteps >= n_timesteps:
         return True
     if agent.algo == "ram_ppo":
         return bool(agent.num_timesteps >= agent.config.total_timesteps)
-    return agent.algo == "reinforce" and agent.epoch >= agent.config.epochs
+    return agent.algo == "reinforce" and agent.epoch >= agent.epochs
 
 
 def selected_agent(agent: Any, files: RunDirectory, device: str) -> tuple[Any, str]:
