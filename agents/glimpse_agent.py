@@ -58,6 +58,7 @@ class GlimpseAgent:
         action_key: the env's choice besides the location, "label" or "move" (read from its action space);
             ``n_actions`` its number of values.
         game: whether the choice is a move (``action_key == "move"``).
+        task: the env's settings (its ``GlimpseTask`` or ``CatchTask``), read once from a probe env.
         n_glimpses: glimpses (steps) per episode, the same in every episode of the env.
         data_fingerprint: what identifies a ``GlimpseImages-v0`` source's images (stored in the agent's files and
             checked when they load, ``agents.checkpoints.check_data``); None for the other envs.
